@@ -1,0 +1,87 @@
+#include "crypto/secret_bytes.hpp"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace ward {
+
+void crypto_init() {
+  static const bool ok = [] { return sodium_init() >= 0; }();
+  if (!ok) std::abort();
+}
+
+namespace {
+std::uint8_t* secure_alloc(std::size_t n) {
+  crypto_init();
+  auto* p = static_cast<std::uint8_t*>(sodium_malloc(n == 0 ? 1 : n));
+  if (p == nullptr) std::abort();  // out of locked memory: never fall back to plain memory
+  return p;
+}
+}  // namespace
+
+SecretBytes::SecretBytes(std::size_t n) : data_(secure_alloc(n)), size_(n), capacity_(n) {
+  std::memset(data_, 0, n == 0 ? 1 : n);
+}
+
+SecretBytes SecretBytes::copy_of(const void* data, std::size_t size) {
+  SecretBytes out(size);
+  if (size) std::memcpy(out.data_, data, size);
+  return out;
+}
+
+SecretBytes SecretBytes::random(std::size_t n) {
+  SecretBytes out(n);
+  randombytes_buf(out.data_, n);
+  return out;
+}
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)) {}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    if (data_) sodium_free(data_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
+  return *this;
+}
+
+SecretBytes::~SecretBytes() {
+  if (data_) sodium_free(data_);
+}
+
+bool SecretBytes::equals(const SecretBytes& other) const {
+  if (size_ != other.size_) return false;
+  if (size_ == 0) return true;
+  return sodium_memcmp(data_, other.data_, size_) == 0;
+}
+
+void SecretBytes::append(const void* data, std::size_t size) {
+  if (size == 0) return;
+  if (size_ + size > capacity_) {
+    std::size_t cap = capacity_ ? capacity_ : 32;
+    while (cap < size_ + size) cap *= 2;
+    std::uint8_t* fresh = secure_alloc(cap);
+    if (size_) std::memcpy(fresh, data_, size_);
+    if (data_) sodium_free(data_);
+    data_ = fresh;
+    capacity_ = cap;
+  }
+  std::memcpy(data_ + size_, data, size);
+  size_ += size;
+}
+
+void SecretBytes::truncate(std::size_t n) {
+  if (n >= size_) return;
+  sodium_memzero(data_ + n, size_ - n);
+  size_ = n;
+}
+
+}  // namespace ward

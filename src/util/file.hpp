@@ -1,0 +1,63 @@
+// Files: reading, private directories, permission checks, and AtomicFile,
+// which writes a temporary file next to the target and only publishes it
+// (fsync + rename + fsync of the directory) on an explicit commit().
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace ward {
+
+// An Error of the given code whose message ends with strerror(errno).
+tl::unexpected<Error> errno_error(Code code, const std::string& what);
+
+// Reads a whole (non-secret) file. not_found when it does not exist.
+Result<std::string> read_file(const std::string& path);
+
+// Writes all bytes to fd, retrying on EINTR and short writes.
+Status write_all(int fd, const void* data, std::size_t size);
+// Reads exactly size bytes; protocol error on early EOF.
+Status read_exact(int fd, void* data, std::size_t size);
+
+// Creates dir (and missing parents) with mode 0700; refuses a dir that exists
+// with group/world access or another owner (denied).
+Status ensure_private_dir(const std::string& dir);
+
+// Refuses (denied) a file or directory that is group/world accessible or not
+// owned by the current user; not_found when it does not exist.
+Status check_private(const std::string& path);
+
+bool path_exists(const std::string& path);
+std::string dirname_of(const std::string& path);
+std::string basename_of(const std::string& path);
+
+// A file written in full or not at all.
+class AtomicFile {
+ public:
+  // Creates PATH.tmp.XXXXXX beside path with the given mode (O_EXCL|O_NOFOLLOW).
+  static Result<AtomicFile> create(const std::string& path, mode_t mode);
+  AtomicFile(AtomicFile&&) noexcept = default;
+  AtomicFile& operator=(AtomicFile&&) noexcept = default;
+  ~AtomicFile();  // removes the temporary file unless committed
+
+  Status write(const void* data, std::size_t size);
+  Status write(const std::string& text) { return write(text.data(), text.size()); }
+  // fsyncs, renames over the target and fsyncs the directory.
+  Status commit();
+
+ private:
+  AtomicFile() = default;
+  std::string path_;
+  std::string tmp_path_;
+  Fd fd_;
+  bool committed_ = false;
+};
+
+}  // namespace ward

@@ -1,1 +1,92 @@
-int main() { return 0; }
+// ward: one binary that is the CLI, the agent (`ward agent`) and, later, the
+// MCP and team servers. main() parses the command line, runs the chosen
+// command and turns its Error into one message and a documented exit code.
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "core/hardening.hpp"
+
+using ward::cli::Context;
+
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"ward: secrets for developers whose machines run AI coding agents", "ward"};
+  app.set_version_flag("--version", "ward " WARD_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  Context ctx;
+  app.add_option("--passphrase-file", ctx.passphrase.file,
+                 "Read the passphrase from this file (or set WARD_PASSPHRASE_FILE)");
+  app.add_option("--passphrase-fd", ctx.passphrase.fd, "Read the passphrase from this descriptor");
+  app.add_option("--totp-file", ctx.totp_file, "Read the two-factor code from this file");
+  ward::cli::register_vault_commands(app, ctx);
+  ward::cli::register_import_commands(app, ctx);
+  ward::cli::register_agent_commands(app, ctx);
+  ward::cli::register_twofa_commands(app, ctx);
+
+  auto* help = app.add_subcommand("help", "Show help for a command");
+  std::vector<std::string> topic;
+  help->add_option("command", topic, "The command");
+  help->callback([&] {
+    ctx.action = [&]() -> ward::Status {
+      CLI::App* target = &app;
+      for (const auto& word : topic) {
+        try {
+          target = target->get_subcommand(word);
+        } catch (const CLI::OptionNotFound&) {
+          return ward::fail(ward::Code::usage, fmt::format("no command named '{}'", word),
+                            "run 'ward --help' for the list");
+        }
+      }
+      fmt::print("{}", target->help());
+      return {};
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    if (!message.empty()) message[0] = static_cast<char>(std::tolower(message[0]));
+    while (!message.empty() && (message.back() == '.' || message.back() == '\n'))
+      message.pop_back();
+    ward::cli::print_error(ward::Error{ward::Code::usage, message, "run 'ward --help'"});
+    return 2;
+  }
+  if (!ctx.action) return 2;
+  ward::Status status = ctx.action();
+  if (!status) {
+    ward::cli::print_error(status.error());
+    return ward::exit_code_for(status.error().code);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (auto hardened = ward::harden_process(ward::Hardening::no_core_dumps); !hardened) {
+    ward::cli::print_error(hardened.error());
+    return 1;
+  }
+  try {
+    int code = run(argc, argv);
+    std::fflush(stdout);
+    return code;
+  } catch (const std::exception& e) {
+    ward::cli::print_error(ward::Error{
+        ward::Code::internal, fmt::format("internal error: {}", e.what()), "please report this"});
+    return 1;
+  }
+}

@@ -16,9 +16,12 @@ Result<KdfProfile> parse_kdf_profile(std::string_view name) {
 
 const char* kdf_profile_name(KdfProfile profile) {
   switch (profile) {
-    case KdfProfile::interactive: return "interactive";
-    case KdfProfile::moderate: return "moderate";
-    case KdfProfile::sensitive: return "sensitive";
+    case KdfProfile::interactive:
+      return "interactive";
+    case KdfProfile::moderate:
+      return "moderate";
+    case KdfProfile::sensitive:
+      return "sensitive";
   }
   return "moderate";
 }
@@ -60,14 +63,27 @@ Bytes random_bytes(std::size_t n) {
   return out;
 }
 
+SecretBytes generate_password(std::size_t length) {
+  crypto_init();
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  SecretBytes out(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    out.data()[i] = static_cast<std::uint8_t>(
+        kAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kAlphabet.size()))]);
+  }
+  return out;
+}
+
 Bytes seal(const SecretBytes& key, std::span<const std::uint8_t> plaintext, std::string_view ad) {
   crypto_init();
   Bytes out(kNonceSize + plaintext.size() + kTagSize);
   randombytes_buf(out.data(), kNonceSize);
   unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      out.data() + kNonceSize, &written, plaintext.data(), plaintext.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, out.data(), key.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kNonceSize, &written, plaintext.data(),
+                                             plaintext.size(),
+                                             reinterpret_cast<const unsigned char*>(ad.data()),
+                                             ad.size(), nullptr, out.data(), key.data());
   out.resize(kNonceSize + written);
   return out;
 }
@@ -96,7 +112,8 @@ std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> data) {
   return out;
 }
 
-std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key, std::span<const std::uint8_t> data) {
+std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key,
+                                         std::span<const std::uint8_t> data) {
   crypto_init();
   std::array<std::uint8_t, 32> out{};
   crypto_auth_hmacsha256_state st;

@@ -39,6 +39,8 @@ Result<SecretBytes> derive_key(const SecretBytes& passphrase, std::span<const st
                                const KdfParams& params);
 
 Bytes random_bytes(std::size_t n);
+// A random password of length characters from [A-Za-z0-9], uniformly drawn.
+SecretBytes generate_password(std::size_t length);
 
 // nonce || ciphertext || tag, sealed with XChaCha20-Poly1305 under key (32 bytes).
 Bytes seal(const SecretBytes& key, std::span<const std::uint8_t> plaintext, std::string_view ad);
@@ -47,7 +49,8 @@ Result<SecretBytes> open_sealed(const SecretBytes& key, std::span<const std::uin
                                 std::string_view ad);
 
 std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> data);
-std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key, std::span<const std::uint8_t> data);
+std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key,
+                                         std::span<const std::uint8_t> data);
 
 std::string to_hex(std::span<const std::uint8_t> data);
 Result<Bytes> from_hex(std::string_view hex);

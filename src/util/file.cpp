@@ -70,10 +70,10 @@ static Status check_stat(const std::string& path, const struct stat& st) {
                 "ward only uses files owned by you");
   }
   if ((st.st_mode & 077) != 0) {
-    return fail(Code::denied,
-                fmt::format("{} is accessible by group or others (mode {:04o})", path,
-                            st.st_mode & 07777),
-                fmt::format("run 'chmod {} {}'", S_ISDIR(st.st_mode) ? "700" : "600", path));
+    return fail(
+        Code::denied,
+        fmt::format("{} is accessible by group or others (mode {:04o})", path, st.st_mode & 07777),
+        fmt::format("run 'chmod {} {}'", S_ISDIR(st.st_mode) ? "700" : "600", path));
   }
   return {};
 }
@@ -138,8 +138,8 @@ Result<AtomicFile> AtomicFile::create(const std::string& path, mode_t mode) {
   TRY(read_exact(urandom.get(), rnd, sizeof rnd));
   file.tmp_path_ = fmt::format("{}.tmp.{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}", path, rnd[0], rnd[1],
                                rnd[2], rnd[3], rnd[4], rnd[5]);
-  file.fd_.reset(::open(file.tmp_path_.c_str(),
-                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  file.fd_.reset(
+      ::open(file.tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!file.fd_) return errno_error(Code::io, fmt::format("cannot create {}", file.tmp_path_));
   if (::fchmod(file.fd_.get(), mode) != 0) {
     return errno_error(Code::io, fmt::format("cannot chmod {}", file.tmp_path_));

@@ -12,19 +12,19 @@ namespace ward {
 
 // What went wrong, for code to branch on. People read Error::message.
 enum class Code {
-  invalid_input,  // bad value from the user or a file (exit 2)
-  usage,          // bad command line (exit 2)
-  not_found,      // no such secret, vault or file (exit 5)
-  already_exists, // refusing to overwrite (exit 1)
-  denied,         // policy, peer or agent check refused (exit 3)
-  locked,         // vault key not available (exit 4)
-  corrupt,        // a file or message failed its integrity or format check (exit 1)
-  io,             // the operating system said no (exit 1)
-  crypto,         // a primitive failed, e.g. wrong passphrase (exit 1)
-  protocol,       // malformed request or response on the agent socket (exit 1)
-  unavailable,    // a peer (agent, server) is not there (exit 1)
-  timeout,        // gave up waiting (exit 1)
-  internal,       // a bug (exit 1)
+  invalid_input,   // bad value from the user or a file (exit 2)
+  usage,           // bad command line (exit 2)
+  not_found,       // no such secret, vault or file (exit 5)
+  already_exists,  // refusing to overwrite (exit 1)
+  denied,          // policy, peer or agent check refused (exit 3)
+  locked,          // vault key not available (exit 4)
+  corrupt,         // a file or message failed its integrity or format check (exit 1)
+  io,              // the operating system said no (exit 1)
+  crypto,          // a primitive failed, e.g. wrong passphrase (exit 1)
+  protocol,        // malformed request or response on the agent socket (exit 1)
+  unavailable,     // a peer (agent, server) is not there (exit 1)
+  timeout,         // gave up waiting (exit 1)
+  internal,        // a bug (exit 1)
 };
 
 struct Error {
@@ -61,11 +61,11 @@ inline void try_value(Status&&) {}
 
 // Evaluates a Result expression; on error returns it from the enclosing
 // function, otherwise yields the value (GNU statement expression).
-#define TRY(expr)                                                        \
-  ({                                                                     \
-    auto&& ward_try_result_ = (expr);                                    \
-    if (!ward_try_result_) {                                             \
+#define TRY(expr)                                                                \
+  ({                                                                             \
+    auto&& ward_try_result_ = (expr);                                            \
+    if (!ward_try_result_) {                                                     \
       return tl::unexpected<::ward::Error>(std::move(ward_try_result_).error()); \
-    }                                                                    \
-    ::ward::detail::try_value(std::move(ward_try_result_));              \
+    }                                                                            \
+    ::ward::detail::try_value(std::move(ward_try_result_));                      \
   })

@@ -15,7 +15,9 @@ std::int64_t now_unix_us() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-std::int64_t now_unix_s() { return now_unix_us() / 1000000; }
+std::int64_t now_unix_s() {
+  return now_unix_us() / 1000000;
+}
 
 std::int64_t monotonic_ms() {
   timespec ts{};
@@ -28,12 +30,28 @@ Result<std::int64_t> parse_duration_s(std::string_view text) {
   std::int64_t multiplier = 1;
   std::string_view digits = text;
   switch (text.back()) {
-    case 's': multiplier = 1; digits.remove_suffix(1); break;
-    case 'm': multiplier = 60; digits.remove_suffix(1); break;
-    case 'h': multiplier = 3600; digits.remove_suffix(1); break;
-    case 'd': multiplier = 86400; digits.remove_suffix(1); break;
-    case 'w': multiplier = 7 * 86400; digits.remove_suffix(1); break;
-    default: break;
+    case 's':
+      multiplier = 1;
+      digits.remove_suffix(1);
+      break;
+    case 'm':
+      multiplier = 60;
+      digits.remove_suffix(1);
+      break;
+    case 'h':
+      multiplier = 3600;
+      digits.remove_suffix(1);
+      break;
+    case 'd':
+      multiplier = 86400;
+      digits.remove_suffix(1);
+      break;
+    case 'w':
+      multiplier = 7 * 86400;
+      digits.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   std::int64_t value = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);

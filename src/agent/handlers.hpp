@@ -1,0 +1,50 @@
+// The agent's requests: a static table of op name, whether it needs the
+// vault key, and the handler. Handlers run with AgentState::mutex held.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "agent/protocol.hpp"
+#include "agent/server.hpp"
+#include "vault/vault.hpp"
+
+namespace ward {
+
+// Who is on the other end of a connection (from SO_PEERCRED, not from
+// anything the client says).
+struct Peer {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+struct AgentState {
+  std::mutex mutex;
+  std::optional<Vault> vault;  // empty once locked
+  AgentConfig config;
+  std::int64_t started_unix_s = 0;
+  std::int64_t expires_mono_ms = 0;
+  std::int64_t last_activity_mono_ms = 0;
+  std::atomic<bool> stop{false};
+  std::string stop_reason;
+};
+
+using HandlerFn = Result<Message> (*)(AgentState& state, const Peer& peer, Message& request);
+
+struct Handler {
+  const char* op;
+  bool needs_key;  // refused with 'locked' once the key is wiped
+  HandlerFn fn;
+};
+
+// The dispatch table; nullptr for an unknown op.
+const Handler* find_handler(std::string_view op);
+
+}  // namespace ward

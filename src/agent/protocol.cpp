@@ -1,0 +1,141 @@
+#include "agent/protocol.hpp"
+
+#include <fmt/format.h>
+
+#include "util/file.hpp"
+
+namespace ward {
+
+namespace {
+
+void put_length(std::uint8_t* out, std::uint32_t n) {
+  out[0] = static_cast<std::uint8_t>(n >> 24);
+  out[1] = static_cast<std::uint8_t>(n >> 16);
+  out[2] = static_cast<std::uint8_t>(n >> 8);
+  out[3] = static_cast<std::uint8_t>(n);
+}
+
+Result<std::uint32_t> read_length(int fd, bool first) {
+  std::uint8_t header[4];
+  auto got = read_exact(fd, header, sizeof header);
+  if (!got) {
+    if (first && got.error().code == Code::protocol) {
+      return fail(Code::unavailable, "connection closed");
+    }
+    return tl::unexpected(got.error());
+  }
+  return decode_frame_length(header);
+}
+
+}  // namespace
+
+Result<std::uint32_t> decode_frame_length(std::span<const std::uint8_t> header) {
+  if (header.size() != 4) return fail(Code::protocol, "short frame header");
+  std::uint32_t n = (std::uint32_t{header[0]} << 24) | (std::uint32_t{header[1]} << 16) |
+                    (std::uint32_t{header[2]} << 8) | std::uint32_t{header[3]};
+  if (n > kMaxFrame) return fail(Code::protocol, fmt::format("frame of {} bytes is too large", n));
+  return n;
+}
+
+Result<nlohmann::json> decode_message_body(std::span<const std::uint8_t> bytes) {
+  auto body = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return fail(Code::protocol, "message is not a JSON object");
+  }
+  auto v = body.find("v");
+  if (v == body.end() || !v->is_number_integer()) {
+    return fail(Code::protocol, "message has no protocol version");
+  }
+  if (v->get<std::int64_t>() != kProtocolVersion) {
+    return fail(Code::protocol,
+                fmt::format("protocol version {} is not supported", v->get<std::int64_t>()),
+                "restart the agent with 'ward lock' and 'ward unlock' after upgrading ward");
+  }
+  auto payload = body.find("payload");
+  if (payload != body.end() &&
+      (!payload->is_number_unsigned() || payload->get<std::uint64_t>() > kMaxFrame)) {
+    return fail(Code::protocol, "invalid payload size");
+  }
+  return body;
+}
+
+Status write_message(int fd, const Message& message) {
+  nlohmann::json body = message.body;
+  body["v"] = kProtocolVersion;
+  if (message.payload) body["payload"] = message.payload->size();
+  std::string text = body.dump();
+  if (text.size() > kMaxFrame) return fail(Code::protocol, "message too large");
+  std::string frame(4, '\0');
+  put_length(reinterpret_cast<std::uint8_t*>(frame.data()),
+             static_cast<std::uint32_t>(text.size()));
+  frame += text;
+  TRY(write_all(fd, frame.data(), frame.size()));
+  if (message.payload) {
+    std::uint8_t header[4];
+    put_length(header, static_cast<std::uint32_t>(message.payload->size()));
+    TRY(write_all(fd, header, sizeof header));
+    TRY(write_all(fd, message.payload->data(), message.payload->size()));
+  }
+  return {};
+}
+
+Result<Message> read_message(int fd) {
+  std::uint32_t n = TRY(read_length(fd, true));
+  std::string text(n, '\0');
+  TRY(read_exact(fd, text.data(), n));
+  Message message;
+  message.body =
+      TRY(decode_message_body({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}));
+  if (auto it = message.body.find("payload"); it != message.body.end()) {
+    std::uint32_t size = TRY(read_length(fd, false));
+    if (size != it->get<std::uint64_t>()) return fail(Code::protocol, "payload size mismatch");
+    SecretBytes payload(size);
+    TRY(read_exact(fd, payload.data(), size));
+    message.payload = std::move(payload);
+  }
+  return message;
+}
+
+Message error_message(const Error& error) {
+  Message m;
+  m.body["ok"] = false;
+  m.body["error"] = {{"code", code_name(error.code)}, {"message", error.message}};
+  if (!error.hint.empty()) m.body["error"]["hint"] = error.hint;
+  return m;
+}
+
+std::optional<Error> response_error(const nlohmann::json& body) {
+  auto ok = body.find("ok");
+  if (ok != body.end() && ok->is_boolean() && ok->get<bool>()) return std::nullopt;
+  Error e{Code::protocol, "malformed response from the agent", ""};
+  auto err = body.find("error");
+  if (err != body.end() && err->is_object()) {
+    e.code = code_from_name(json_string(*err, "code").value_or("internal"));
+    e.message = json_string(*err, "message").value_or("agent error");
+    e.hint = json_string(*err, "hint").value_or("");
+  }
+  return e;
+}
+
+Result<std::string> json_string(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_string()) {
+    return fail(Code::protocol, fmt::format("field '{}' missing or not a string", key));
+  }
+  return it->get<std::string>();
+}
+
+Result<std::int64_t> json_int(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_number_integer()) {
+    return fail(Code::protocol, fmt::format("field '{}' missing or not an integer", key));
+  }
+  return it->get<std::int64_t>();
+}
+
+bool json_bool(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_boolean() && it->get<bool>();
+}
+
+}  // namespace ward

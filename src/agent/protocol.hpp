@@ -1,0 +1,57 @@
+// The agent wire protocol.
+//
+// A message is a frame: a 4-byte big-endian length, then that many bytes of
+// JSON (at most 1 MiB). The JSON object carries "v" (protocol version) and,
+// in a request, "op"; a response carries "ok" and either results or
+// "error": {code, message, hint}. A message that carries secret bytes says so
+// with "payload": N and is followed by a second frame holding exactly those N
+// raw bytes, read straight into SecretBytes — values never pass through the
+// JSON text (or any std::string).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/secret_bytes.hpp"
+#include "util/result.hpp"
+
+namespace ward {
+
+constexpr int kProtocolVersion = 1;
+constexpr std::size_t kMaxFrame = 1024 * 1024;
+
+struct Message {
+  nlohmann::json body = nlohmann::json::object();
+  std::optional<SecretBytes> payload;
+};
+
+// Decodes one frame header: the length, or protocol error if over kMaxFrame.
+Result<std::uint32_t> decode_frame_length(std::span<const std::uint8_t> header);
+// Parses the JSON of a frame: protocol error unless it is an object with an
+// integer "v" equal to kProtocolVersion and, if present, a valid "payload"
+// size (<= kMaxFrame).
+Result<nlohmann::json> decode_message_body(std::span<const std::uint8_t> bytes);
+
+// Writes a message (and its payload frame) to fd.
+Status write_message(int fd, const Message& message);
+// Reads one message (and its payload) from fd. unavailable on clean EOF
+// before any byte; protocol error on anything malformed.
+Result<Message> read_message(int fd);
+
+// A response carrying an error.
+Message error_message(const Error& error);
+// The Error a failed response carries; nullopt when it is ok.
+std::optional<Error> response_error(const nlohmann::json& body);
+
+// Typed field access that never throws: protocol error when missing or of
+// the wrong type (json_bool: false).
+Result<std::string> json_string(const nlohmann::json& body, const char* key);
+Result<std::int64_t> json_int(const nlohmann::json& body, const char* key);
+bool json_bool(const nlohmann::json& body, const char* key);
+
+}  // namespace ward

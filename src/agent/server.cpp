@@ -1,0 +1,203 @@
+#include "agent/server.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "agent/handlers.hpp"
+#include "util/file.hpp"
+#include "util/time.hpp"
+#include "vault/store.hpp"
+
+namespace ward {
+
+namespace {
+
+constexpr int kMaxConnections = 64;
+std::atomic<int> g_connections{0};
+
+Result<sockaddr_un> socket_address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return fail(Code::invalid_input, fmt::format("socket path too long: {}", path),
+                "set XDG_RUNTIME_DIR or WARD_HOME to a shorter directory");
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  return addr;
+}
+
+// True when something accepts connections at path.
+bool socket_is_live(const sockaddr_un& addr) {
+  Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe) return false;
+  return ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+Result<Peer> peer_of(int fd) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return errno_error(Code::io, "cannot read peer credentials");
+  }
+  return Peer{cred.pid, cred.uid, cred.gid};
+}
+
+void serve_connection(AgentState& st, Fd conn) {
+  auto peer = peer_of(conn.get());
+  if (!peer || peer->uid != ::geteuid()) {
+    // Another user reached the socket (the directory should have stopped them).
+    (void)write_message(
+        conn.get(), error_message(Error{Code::denied, "connection from another user refused", ""}));
+    --g_connections;
+    return;
+  }
+  for (;;) {
+    auto request = read_message(conn.get());
+    if (!request) {
+      if (request.error().code != Code::unavailable) {
+        (void)write_message(conn.get(), error_message(request.error()));
+      }
+      break;
+    }
+    Message response;
+    auto op = json_string(request->body, "op");
+    const Handler* handler = op ? find_handler(*op) : nullptr;
+    if (!handler) {
+      response = error_message(Error{
+          Code::protocol, op ? fmt::format("unknown request '{}'", *op) : "request has no op", ""});
+    } else {
+      std::lock_guard<std::mutex> lock(st.mutex);
+      if (handler->needs_key && !st.vault) {
+        response = error_message(Error{Code::locked, "vault is locked", "run 'ward unlock'"});
+      } else {
+        st.last_activity_mono_ms = monotonic_ms();
+        auto result = handler->fn(st, *peer, *request);
+        response = result ? std::move(*result) : error_message(result.error());
+      }
+    }
+    if (!write_message(conn.get(), response) || st.stop) break;
+  }
+  --g_connections;
+}
+
+[[noreturn]] void shut_down(AgentState& st, const std::string& socket_path) {
+  {
+    std::lock_guard<std::mutex> lock(st.mutex);
+    st.vault.reset();  // wipes the key
+  }
+  ::unlink(socket_path.c_str());
+  ::_exit(0);
+}
+
+}  // namespace
+
+Result<Fd> bind_agent_socket(const std::string& path) {
+  sockaddr_un addr = TRY(socket_address(path));
+  mode_t old_umask = ::umask(077);
+  auto dir_ok = ensure_private_dir(dirname_of(path));
+  if (!dir_ok) {
+    ::umask(old_umask);
+    return tl::unexpected(dir_ok.error());
+  }
+  if (path_exists(path)) {
+    if (socket_is_live(addr)) {
+      ::umask(old_umask);
+      return fail(Code::already_exists, "an agent is already running", "run 'ward status'");
+    }
+    ::unlink(path.c_str());  // stale: left by an agent that died
+  }
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    ::umask(old_umask);
+    return errno_error(Code::io, "cannot create socket");
+  }
+  ::umask(0177);
+  int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  ::umask(old_umask);
+  if (rc != 0) return errno_error(Code::io, fmt::format("cannot bind {}", path));
+  if (::listen(fd.get(), 64) != 0) return errno_error(Code::io, "cannot listen");
+  return fd;
+}
+
+Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd) {
+  auto report = [&](const Error& e) {
+    std::string line = fmt::format("error: {}\n", e.message);
+    (void)write_all(ready_fd, line.data(), line.size());
+    return tl::unexpected(e);
+  };
+  auto store = Store::open(config.vault_path);
+  if (!store) return report(store.error());
+  auto vault = Vault::with_key(std::move(*store), std::move(vault_key));
+  if (!vault) return report(vault.error());
+  auto listener = bind_agent_socket(config.socket_path);
+  if (!listener) return report(listener.error());
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  Fd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
+  if (!sigfd) return report(Error{Code::io, "cannot create signalfd", ""});
+
+  static AgentState st;  // outlives detached connection threads until _exit
+  st.config = config;
+  st.vault.emplace(std::move(*vault));
+  st.started_unix_s = now_unix_s();
+  st.last_activity_mono_ms = monotonic_ms();
+  st.expires_mono_ms = st.last_activity_mono_ms + config.ttl_s * 1000;
+
+  (void)write_all(ready_fd, "ok\n", 3);
+  ::close(ready_fd);
+
+  for (;;) {
+    pollfd fds[2] = {{listener->get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, 250);
+    if (n < 0 && errno != EINTR) shut_down(st, config.socket_path);
+    if (n > 0 && (fds[1].revents & POLLIN)) {
+      st.stop_reason = "signal";
+      shut_down(st, config.socket_path);
+    }
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      Fd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (conn) {
+        if (g_connections.load() >= kMaxConnections) {
+          conn.reset();
+        } else {
+          ++g_connections;
+          std::thread(serve_connection, std::ref(st), std::move(conn)).detach();
+        }
+      }
+    }
+    std::int64_t now = monotonic_ms();
+    bool expired = false;
+    {
+      std::lock_guard<std::mutex> lock(st.mutex);
+      if (now >= st.expires_mono_ms) st.stop_reason = "ttl", expired = true;
+      if (now - st.last_activity_mono_ms >= config.idle_s * 1000) {
+        st.stop_reason = "idle", expired = true;
+      }
+    }
+    if (expired || st.stop) {
+      // Let the connection that asked to lock receive its answer.
+      if (st.stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      shut_down(st, config.socket_path);
+    }
+  }
+}
+
+}  // namespace ward

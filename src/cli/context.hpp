@@ -1,0 +1,47 @@
+// What every command shares: the global options, and access to the vault
+// either through the running agent or, when it is locked, directly with a
+// passphrase asked for this one command.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/client.hpp"
+#include "core/passphrase.hpp"
+#include "util/result.hpp"
+#include "vault/store.hpp"
+#include "vault/vault.hpp"
+
+namespace ward::cli {
+
+struct Context {
+  PassphraseSource passphrase;
+  std::string totp_file;  // a file holding the current TOTP code (scripts, tests)
+  bool json = false;
+  std::function<Status()> action;  // set by the chosen subcommand
+
+  // Opens the vault file (no key needed).
+  Result<Store> open_store() const;
+  // The running agent, or nullopt when locked.
+  Result<std::optional<AgentClient>> agent() const;
+  // Asks for the passphrase (and a TOTP code when 2FA is on) and unwraps the
+  // key. locked (exit 4) with a hint when there is no terminal or source.
+  Result<Vault> unlock_directly() const;
+  // A TOTP code from totp_file or the terminal.
+  Result<std::string> read_totp_code() const;
+};
+
+// Registers the command groups; each sets ctx.action in its callback.
+void register_vault_commands(CLI::App& app, Context& ctx);
+void register_agent_commands(CLI::App& app, Context& ctx);
+void register_twofa_commands(CLI::App& app, Context& ctx);
+void register_import_commands(CLI::App& app, Context& ctx);
+
+// Checks the sealed 2FA setting of an unlocked vault: asks for a code and
+// records its counter so it cannot be used again. No-op when 2FA is off.
+Status check_second_factor(const Context& ctx, Vault& vault);
+
+}  // namespace ward::cli

@@ -1,0 +1,120 @@
+// ward import, ward passwd.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/context.hpp"
+#include "cli/output.hpp"
+#include "core/paths.hpp"
+#include "crypto/secret_io.hpp"
+#include "util/strings.hpp"
+#include "vault/dotenv.hpp"
+#include "vault/secret_path.hpp"
+
+namespace ward::cli {
+
+namespace {
+
+struct ImportOptions {
+  std::string file;
+  std::string prefix;
+  bool dry_run = false;
+};
+
+Status cmd_import(const Context& ctx, const ImportOptions& o) {
+  std::string prefix(trim(o.prefix));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!prefix.empty()) TRY(validate_secret_path(prefix));
+  SecretBytes text = TRY(read_secret_file(o.file));
+  auto entries = TRY(parse_dotenv(text.view()));
+  // Work out every path first so a bad name stops the import before any write.
+  std::vector<std::string> paths;
+  for (const auto& e : entries) {
+    std::string path = (prefix.empty() ? "" : prefix + "/") + to_lower(e.name);
+    auto valid = validate_secret_path(path);
+    if (!valid) {
+      return fail(Code::invalid_input,
+                  fmt::format("{} line {}: {} cannot be a secret path", o.file, e.line, e.name),
+                  valid.error().hint);
+    }
+    paths.push_back(std::move(path));
+  }
+  TRY(ctx.open_store());
+  std::optional<AgentClient> agent;
+  std::optional<Vault> vault;
+  if (!o.dry_run) {
+    agent = TRY(ctx.agent());
+    if (!agent) vault.emplace(TRY(ctx.unlock_directly()));
+  }
+  std::string tmpl;
+  std::size_t stored = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (e.value.empty()) {
+      print_warning(fmt::format("{}: empty value, not imported", e.name));
+      tmpl += fmt::format("{}=\n", e.name);
+      continue;
+    }
+    if (!o.dry_run) {
+      if (agent) {
+        Message req;
+        req.body = {{"op", "set"}, {"path", paths[i]}};
+        req.payload = e.value.clone();
+        TRY(agent->call(req));
+      } else {
+        TRY(vault->set(paths[i], e.value, {}));
+      }
+    }
+    ++stored;
+    tmpl += fmt::format("{}=${{ward:{}}}\n", e.name, paths[i]);
+  }
+  std::fwrite(tmpl.data(), 1, tmpl.size(), stdout);
+  std::fflush(stdout);
+  fmt::print(stderr, "{} {} secret{} from {}\n", o.dry_run ? "would import" : "imported", stored,
+             stored == 1 ? "" : "s", o.file);
+  return {};
+}
+
+struct PasswdOptions {
+  std::string kdf = "moderate";
+  std::string new_passphrase_file;
+};
+
+Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
+  KdfProfile profile = TRY(parse_kdf_profile(o.kdf));
+  Store store = TRY(ctx.open_store());
+  PassphraseSource old_source = resolve_passphrase_source(ctx.passphrase);
+  SecretBytes old_pass = TRY(read_passphrase(old_source, "Current passphrase: ", false));
+  Vault vault = TRY(Vault::unlock(std::move(store), old_pass));
+  TRY(check_second_factor(ctx, vault));
+  PassphraseSource new_source;
+  new_source.file = o.new_passphrase_file;
+  SecretBytes new_pass = TRY(read_passphrase(new_source, "New passphrase: ", true));
+  TRY(check_passphrase_strength(new_pass));
+  TRY(vault.change_passphrase(new_pass, profile));
+  fmt::print("passphrase changed (kdf {})\n", o.kdf);
+  return {};
+}
+
+}  // namespace
+
+void register_import_commands(CLI::App& app, Context& ctx) {
+  auto* import = app.add_subcommand("import", "Move the values of a .env file into the vault");
+  auto io = std::make_shared<ImportOptions>();
+  import->add_option("file", io->file, "The dotenv file")->required();
+  import->add_option("--prefix", io->prefix, "Store under this path prefix");
+  import->add_flag("--dry-run", io->dry_run, "Show what would be stored; store nothing");
+  import->callback([&ctx, io] { ctx.action = [&ctx, io] { return cmd_import(ctx, *io);
+};
+}  // namespace ward::cli
+);
+
+auto* passwd = app.add_subcommand("passwd", "Change the vault passphrase (re-wraps the key only)");
+auto po = std::make_shared<PasswdOptions>();
+passwd->add_option("--kdf", po->kdf, "Argon2id cost for the new passphrase")->capture_default_str();
+passwd->add_option("--new-passphrase-file", po->new_passphrase_file,
+                   "Read the new passphrase from a file");
+passwd->callback([&ctx, po] { ctx.action = [&ctx, po] { return cmd_passwd(ctx, *po); }; });
+}
+
+}  // namespace ward::cli

@@ -8,9 +8,11 @@
 
 #include "core/agent_detect.hpp"
 #include "core/process_info.hpp"
+#include "util/file.hpp"
 #include "util/time.hpp"
 #include "vault/fingerprint.hpp"
 #include "vault/meta_json.hpp"
+#include "vault/secret_path.hpp"
 
 namespace ward {
 
@@ -41,24 +43,44 @@ Result<Message> handle_lock(AgentState& st, const Peer&, Message&) {
   st.vault.reset();  // wipes the key now; the main loop exits
   st.stop_reason = "lock";
   st.stop = true;
+  stop_listening(st);  // a client asking right after this finds no agent
   return ok_message();
+}
+
+// Refuses to release a value to a peer that runs under an AI agent, judged
+// from what the kernel says about the peer, never from what it claims. Fails
+// closed: a peer whose environment cannot be read is refused too.
+Status check_reveal_allowed(const Peer& peer, const std::string& path) {
+  auto names = read_process_env_names(peer.pid);
+  if (!names) {
+    return fail(Code::denied,
+                fmt::format("refusing to reveal {}: cannot verify the calling process", path));
+  }
+  AgentDetection d = detect_ai_agent(*names, peer.pid);
+  if (!d.detected) {
+    for (const std::string& name :
+         {peer.process.comm, peer.process.argv0, basename_of(peer.process.exe)}) {
+      std::string_view agent = agent_for_process_name(name);
+      if (!name.empty() && !agent.empty()) {
+        d = AgentDetection{true, std::string(agent), "process:" + name, {}};
+        break;
+      }
+    }
+  }
+  if (d.detected) {
+    return fail(Code::denied,
+                fmt::format("refusing to reveal {}: caller runs under an AI agent ({}, {})", path,
+                            d.name, d.via),
+                "reveal values in your own terminal; a masked 'ward get' works here");
+  }
+  return {};
 }
 
 Result<Message> handle_get(AgentState& st, const Peer& peer, Message& req) {
   std::string path = TRY(json_string(req.body, "path"));
   std::int64_t version = req.body.contains("version") ? TRY(json_int(req.body, "version")) : 0;
   bool reveal = json_bool(req.body, "reveal");
-  if (reveal) {
-    // Judge the peer ourselves: what the client says about itself is not evidence.
-    auto names = read_process_env_names(peer.pid);
-    AgentDetection d = detect_ai_agent(names ? *names : std::vector<std::string>{}, peer.pid);
-    if (d.detected) {
-      return fail(Code::denied,
-                  fmt::format("refusing to reveal {}: caller runs under an AI agent ({}, {})", path,
-                              d.name, d.via),
-                  "use 'ward run --secret' to give the value to a command instead");
-    }
-  }
+  if (reveal) TRY(check_reveal_allowed(peer, path));
   std::int64_t found = 0;
   SecretBytes value = TRY(st.vault->get(path, version, &found));
   Message m = ok_message();
@@ -94,18 +116,26 @@ Result<Message> handle_rollback(AgentState& st, const Peer&, Message& req) {
   return m;
 }
 
+Result<Message> handle_rm(AgentState& st, const Peer&, Message& req) {
+  std::string path = TRY(json_string(req.body, "path"));
+  TRY(validate_secret_path(path));
+  TRY(st.vault->store().remove(path));
+  return ok_message();
+}
+
 Result<Message> handle_mv(AgentState& st, const Peer&, Message& req) {
   TRY(st.vault->move(TRY(json_string(req.body, "from")), TRY(json_string(req.body, "to"))));
   return ok_message();
 }
 
-constexpr std::array<Handler, 6> kHandlers = {{
-    {"status", false, handle_status},
-    {"lock", false, handle_lock},
-    {"get", true, handle_get},
-    {"set", true, handle_set},
-    {"rollback", true, handle_rollback},
-    {"mv", true, handle_mv},
+constexpr std::array<Handler, 7> kHandlers = {{
+    {"status", false, Activity::ignored, handle_status},
+    {"lock", false, Activity::ignored, handle_lock},
+    {"get", true, Activity::counts, handle_get},
+    {"set", true, Activity::counts, handle_set},
+    {"rm", true, Activity::counts, handle_rm},
+    {"rollback", true, Activity::counts, handle_rollback},
+    {"mv", true, Activity::counts, handle_mv},
 }};
 
 }  // namespace

@@ -13,16 +13,20 @@
 
 #include "agent/protocol.hpp"
 #include "agent/server.hpp"
+#include "core/process_info.hpp"
 #include "vault/vault.hpp"
 
 namespace ward {
 
-// Who is on the other end of a connection (from SO_PEERCRED, not from
-// anything the client says).
+// Who is on the other end of a connection: credentials from SO_PEERCRED,
+// not from anything the client says, resolved through /proc when it
+// connects (kept for attribution and the audit log).
 struct Peer {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  ProcessInfo process;                // empty fields when unreadable
+  std::vector<ProcessInfo> ancestry;  // nearest parent first
 };
 
 struct AgentState {
@@ -34,13 +38,21 @@ struct AgentState {
   std::int64_t last_activity_mono_ms = 0;
   std::atomic<bool> stop{false};
   std::string stop_reason;
+  int listen_fd = -1;
 };
 
+// Stops accepting: removes the socket path so new clients see no agent, and
+// shuts the listener down. Safe to call more than once.
+void stop_listening(AgentState& state);
+
 using HandlerFn = Result<Message> (*)(AgentState& state, const Peer& peer, Message& request);
+
+enum class Activity { counts, ignored };  // whether a request resets the idle timer
 
 struct Handler {
   const char* op;
   bool needs_key;  // refused with 'locked' once the key is wiped
+  Activity activity;
   HandlerFn fn;
 };
 

@@ -51,7 +51,13 @@ Result<Peer> peer_of(int fd) {
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
     return errno_error(Code::io, "cannot read peer credentials");
   }
-  return Peer{cred.pid, cred.uid, cred.gid};
+  Peer peer{cred.pid, cred.uid, cred.gid, {}, {}};
+  return peer;
+}
+
+void resolve_peer(Peer& peer) {
+  if (auto info = read_process(peer.pid)) peer.process = std::move(*info);
+  peer.ancestry = process_ancestry(peer.pid, 8);
 }
 
 void serve_connection(AgentState& st, Fd conn) {
@@ -63,6 +69,7 @@ void serve_connection(AgentState& st, Fd conn) {
     --g_connections;
     return;
   }
+  resolve_peer(*peer);
   for (;;) {
     auto request = read_message(conn.get());
     if (!request) {
@@ -82,7 +89,7 @@ void serve_connection(AgentState& st, Fd conn) {
       if (handler->needs_key && !st.vault) {
         response = error_message(Error{Code::locked, "vault is locked", "run 'ward unlock'"});
       } else {
-        st.last_activity_mono_ms = monotonic_ms();
+        if (handler->activity == Activity::counts) st.last_activity_mono_ms = monotonic_ms();
         auto result = handler->fn(st, *peer, *request);
         response = result ? std::move(*result) : error_message(result.error());
       }
@@ -92,16 +99,23 @@ void serve_connection(AgentState& st, Fd conn) {
   --g_connections;
 }
 
-[[noreturn]] void shut_down(AgentState& st, const std::string& socket_path) {
+[[noreturn]] void shut_down(AgentState& st) {
   {
     std::lock_guard<std::mutex> lock(st.mutex);
     st.vault.reset();  // wipes the key
+    stop_listening(st);
   }
-  ::unlink(socket_path.c_str());
   ::_exit(0);
 }
 
 }  // namespace
+
+void stop_listening(AgentState& st) {
+  if (st.listen_fd < 0) return;
+  ::unlink(st.config.socket_path.c_str());
+  ::shutdown(st.listen_fd, SHUT_RDWR);
+  st.listen_fd = -1;
+}
 
 Result<Fd> bind_agent_socket(const std::string& path) {
   sockaddr_un addr = TRY(socket_address(path));
@@ -133,8 +147,10 @@ Result<Fd> bind_agent_socket(const std::string& path) {
 
 Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd) {
   auto report = [&](const Error& e) {
-    std::string line = fmt::format("error: {}\n", e.message);
-    (void)write_all(ready_fd, line.data(), line.size());
+    if (ready_fd >= 0) {
+      std::string line = fmt::format("error: {}\n", e.message);
+      (void)write_all(ready_fd, line.data(), line.size());
+    }
     return tl::unexpected(e);
   };
   auto store = Store::open(config.vault_path);
@@ -161,18 +177,21 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   st.last_activity_mono_ms = monotonic_ms();
   st.expires_mono_ms = st.last_activity_mono_ms + config.ttl_s * 1000;
 
-  (void)write_all(ready_fd, "ok\n", 3);
-  ::close(ready_fd);
+  st.listen_fd = listener->get();
+  if (ready_fd >= 0) {
+    (void)write_all(ready_fd, "ok\n", 3);
+    ::close(ready_fd);
+  }
 
   for (;;) {
     pollfd fds[2] = {{listener->get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, 250);
-    if (n < 0 && errno != EINTR) shut_down(st, config.socket_path);
+    if (n < 0 && errno != EINTR) shut_down(st);
     if (n > 0 && (fds[1].revents & POLLIN)) {
       st.stop_reason = "signal";
-      shut_down(st, config.socket_path);
+      shut_down(st);
     }
-    if (n > 0 && (fds[0].revents & POLLIN)) {
+    if (n > 0 && (fds[0].revents & POLLIN) && !st.stop) {
       Fd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (conn) {
         if (g_connections.load() >= kMaxConnections) {
@@ -195,7 +214,7 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
     if (expired || st.stop) {
       // Let the connection that asked to lock receive its answer.
       if (st.stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      shut_down(st, config.socket_path);
+      shut_down(st);
     }
   }
 }

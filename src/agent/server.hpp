@@ -31,7 +31,7 @@ struct AgentConfig {
 // socket left by a dead agent; already_exists when a live agent answers.
 Result<Fd> bind_agent_socket(const std::string& path);
 
-// Serves until locked. Writes "ok\n" to ready_fd once listening, or
+// Serves until locked. Writes "ok\n" to ready_fd (-1: none) once listening, or
 // "error: MESSAGE\n" when it cannot start (then returns the error). Never
 // returns after a successful start: the process exits when it locks.
 Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd);

@@ -33,11 +33,14 @@ Status cmd_unlock(const Context& ctx, const UnlockOptions& o) {
   std::int64_t ttl = TRY(parse_duration_s(o.ttl));
   std::int64_t idle = TRY(parse_duration_s(o.idle));
   if (auto agent = TRY(ctx.agent())) {
-    Message st = TRY(agent->call("status"));
-    fmt::print("already unlocked ({} left, agent pid {})\n",
-               human_duration(st.body.value("ttl_left_s", std::int64_t{0})),
-               st.body.value("pid", 0));
-    return {};
+    auto st = agent->call("status");
+    if (st && st->body.value("unlocked", false)) {
+      fmt::print("already unlocked ({} left, agent pid {})\n",
+                 human_duration(st->body.value("ttl_left_s", std::int64_t{0})),
+                 st->body.value("pid", 0));
+      return {};
+    }
+    // An agent that is locking itself: its socket disappears with it.
   }
   PassphraseSource source = resolve_passphrase_source(ctx.passphrase);
   if (!source.has_non_terminal() && !have_terminal()) {
@@ -112,8 +115,8 @@ Status cmd_agent(const Context& ctx, const AgentOptions& o) {
   // Foreground agent: ask for the passphrase here.
   Vault vault = TRY(ctx.unlock_directly());
   SecretBytes key = vault.key().clone();
-  fmt::print(stderr, "ward agent listening on {}\n", config.socket_path);
-  return run_agent(std::move(key), config, STDERR_FILENO);
+  fmt::print(stderr, "ward agent starting on {}\n", config.socket_path);
+  return run_agent(std::move(key), config, -1);
 }
 
 }  // namespace

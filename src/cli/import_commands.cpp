@@ -55,6 +55,11 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
       tmpl += fmt::format("{}=\n", e.name);
       continue;
     }
+    if (e.value.size() > kMaxValueSize) {
+      return fail(Code::invalid_input,
+                  fmt::format("{} line {}: value of {} is larger than {} bytes", o.file, e.line,
+                              e.name, kMaxValueSize));
+    }
     if (!o.dry_run) {
       if (agent) {
         Message req;
@@ -76,12 +81,13 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
 }
 
 struct PasswdOptions {
-  std::string kdf = "moderate";
+  std::string kdf;  // empty: keep the vault's current cost
   std::string new_passphrase_file;
 };
 
 Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
-  KdfProfile profile = TRY(parse_kdf_profile(o.kdf));
+  std::optional<KdfParams> kdf;
+  if (!o.kdf.empty()) kdf = kdf_params_for(TRY(parse_kdf_profile(o.kdf)));
   Store store = TRY(ctx.open_store());
   PassphraseSource old_source = resolve_passphrase_source(ctx.passphrase);
   SecretBytes old_pass = TRY(read_passphrase(old_source, "Current passphrase: ", false));
@@ -89,32 +95,36 @@ Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
   TRY(check_second_factor(ctx, vault));
   PassphraseSource new_source;
   new_source.file = o.new_passphrase_file;
+  if (new_source.file.empty() && !have_terminal()) {
+    return fail(Code::locked, "no terminal to ask for the new passphrase",
+                "use --new-passphrase-file FILE");
+  }
   SecretBytes new_pass = TRY(read_passphrase(new_source, "New passphrase: ", true));
   TRY(check_passphrase_strength(new_pass));
-  TRY(vault.change_passphrase(new_pass, profile));
-  fmt::print("passphrase changed (kdf {})\n", o.kdf);
+  TRY(vault.change_passphrase(new_pass, kdf));
+  fmt::print("passphrase changed{}\n", o.kdf.empty() ? "" : " (kdf " + o.kdf + ")");
   return {};
 }
 
 }  // namespace
 
 void register_import_commands(CLI::App& app, Context& ctx) {
-  auto* import = app.add_subcommand("import", "Move the values of a .env file into the vault");
+  auto* import_cmd = app.add_subcommand(
+      "import", "Copy the values of a .env file into the vault and print the template");
   auto io = std::make_shared<ImportOptions>();
-  import->add_option("file", io->file, "The dotenv file")->required();
-  import->add_option("--prefix", io->prefix, "Store under this path prefix");
-  import->add_flag("--dry-run", io->dry_run, "Show what would be stored; store nothing");
-  import->callback([&ctx, io] { ctx.action = [&ctx, io] { return cmd_import(ctx, *io);
-};
-}  // namespace ward::cli
-);
+  import_cmd->add_option("file", io->file, "The dotenv file")->required();
+  import_cmd->add_option("--prefix", io->prefix, "Store under this path prefix");
+  import_cmd->add_flag("--dry-run", io->dry_run, "Show what would be stored; store nothing");
+  import_cmd->callback([&ctx, io] { ctx.action = [&ctx, io] { return cmd_import(ctx, *io); }; });
 
-auto* passwd = app.add_subcommand("passwd", "Change the vault passphrase (re-wraps the key only)");
-auto po = std::make_shared<PasswdOptions>();
-passwd->add_option("--kdf", po->kdf, "Argon2id cost for the new passphrase")->capture_default_str();
-passwd->add_option("--new-passphrase-file", po->new_passphrase_file,
-                   "Read the new passphrase from a file");
-passwd->callback([&ctx, po] { ctx.action = [&ctx, po] { return cmd_passwd(ctx, *po); }; });
+  auto* passwd =
+      app.add_subcommand("passwd", "Change the vault passphrase (re-wraps the key only)");
+  auto po = std::make_shared<PasswdOptions>();
+  passwd->add_option("--kdf", po->kdf,
+                     "Argon2id cost for the new passphrase (default: keep the current one)");
+  passwd->add_option("--new-passphrase-file", po->new_passphrase_file,
+                     "Read the new passphrase from a file");
+  passwd->callback([&ctx, po] { ctx.action = [&ctx, po] { return cmd_passwd(ctx, *po); }; });
 }
 
 }  // namespace ward::cli

@@ -1,7 +1,9 @@
 // ward: one binary that is the CLI, the agent (`ward agent`) and, later, the
 // MCP and team servers. main() parses the command line, runs the chosen
 // command and turns its Error into one message and a documented exit code.
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -13,6 +15,24 @@
 using ward::cli::Context;
 
 namespace {
+
+// The first word that should name a command but names none ("" if all is well).
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view word = argv[i];
+    if (word.starts_with("-")) {
+      if (word == "--passphrase-file" || word == "--passphrase-fd" || word == "--totp-file") ++i;
+      continue;
+    }
+    try {
+      app.get_subcommand(std::string(word));
+      return "";
+    } catch (const CLI::OptionNotFound&) {
+      return std::string(word);
+    }
+  }
+  return "";
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"ward: secrets for developers whose machines run AI coding agents", "ward"};
@@ -34,6 +54,10 @@ int run(int argc, char** argv) {
   help->add_option("command", topic, "The command");
   help->callback([&] {
     ctx.action = [&]() -> ward::Status {
+      if (topic.empty()) {
+        fmt::print("{}", app.get_formatter()->make_help(&app, "ward", CLI::AppFormatMode::Normal));
+        return {};
+      }
       CLI::App* target = &app;
       for (const auto& word : topic) {
         try {
@@ -58,6 +82,9 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
+    if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+      message = fmt::format("unknown command '{}'", unknown);
+    }
     if (!message.empty()) message[0] = static_cast<char>(std::tolower(message[0]));
     while (!message.empty() && (message.back() == '.' || message.back() == '\n'))
       message.pop_back();
@@ -76,6 +103,8 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that goes away must surface as an error, not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   if (auto hardened = ward::harden_process(ward::Hardening::no_core_dumps); !hardened) {
     ward::cli::print_error(hardened.error());
     return 1;

@@ -28,6 +28,10 @@ Status cmd_enable(const Context& ctx) {
         fmt::format("refusing to show a two-factor secret to an AI agent ({}, {})", d.name, d.via),
         "run 'ward 2fa enable' in your own terminal");
   }
+  if (ctx.totp_file.empty() && !have_terminal()) {
+    // Checked before the secret exists, so it is never printed for nothing.
+    return fail(Code::locked, "no terminal to confirm a two-factor code", "use --totp-file FILE");
+  }
   Vault vault = TRY(ctx.unlock_directly());
   if (TRY(load_two_factor(vault))) {
     return fail(Code::already_exists, "two-factor authentication is already enabled",
@@ -59,7 +63,7 @@ Status cmd_disable(const Context& ctx) {
     fmt::print("two-factor authentication is not enabled\n");
     return {};
   }
-  TRY(vault.clear_setting(kSetting));
+  TRY(vault.write_setting(kSetting, SecretBytes(1)));  // "off" stays sealed in the vault
   fmt::print("two-factor authentication disabled\n");
   return {};
 }
@@ -68,7 +72,11 @@ Status cmd_disable(const Context& ctx) {
 
 Result<std::optional<TwoFactor>> load_two_factor(Vault& vault) {
   auto blob = TRY(vault.read_setting(kSetting));
-  if (!blob) return std::optional<TwoFactor>();
+  if (!blob) {
+    return fail(Code::corrupt, "the two-factor setting is missing from the vault",
+                "the vault file was modified outside ward; restore it from a backup");
+  }
+  if (blob->size() == 1 && blob->data()[0] == 0) return std::optional<TwoFactor>();  // off
   if (blob->size() != kTotpSecretSize + 8) {
     return fail(Code::corrupt, "the two-factor setting is damaged");
   }

@@ -38,6 +38,12 @@ Result<MetaUpdate> meta_from_options(const SetOptions& o) {
   if (!o.owner.empty()) meta.owner = o.owner;
   if (!o.note.empty()) meta.note = o.note;
   if (!o.location.empty()) meta.location = o.location;
+  for (const auto& tag : o.tags) {
+    if (tag.empty() || tag.find(',') != std::string::npos) {
+      return fail(Code::usage, fmt::format("invalid tag '{}'", tag),
+                  "a tag is a non-empty word without commas; repeat --tag for several");
+    }
+  }
   if (!o.tags.empty()) meta.tags = o.tags;
   if (!o.rotate_every.empty()) meta.rotate_every = TRY(parse_duration_s(o.rotate_every));
   if (!o.expires.empty()) meta.expires = TRY(parse_date(o.expires));
@@ -64,12 +70,12 @@ Result<SecretBytes> read_value(const SetOptions& o) {
   }
   SecretBytes value;
   if (o.from_stdin) {
-    value = TRY(read_secret_fd(STDIN_FILENO));
+    value = TRY(read_secret_fd(STDIN_FILENO, kMaxValueSize));
     // One trailing newline is how shells end a line, not part of the value.
     if (!value.empty() && value.data()[value.size() - 1] == '\n') value.truncate(value.size() - 1);
     if (!value.empty() && value.data()[value.size() - 1] == '\r') value.truncate(value.size() - 1);
   } else if (!o.from_file.empty()) {
-    value = TRY(read_secret_file(o.from_file));
+    value = TRY(read_secret_file(o.from_file, kMaxValueSize));
   } else {
     if (!have_terminal()) {
       return fail(Code::usage, "no value given and no terminal to ask for it",
@@ -122,7 +128,7 @@ Status refuse_reveal_under_agent(const std::string& path) {
     return fail(Code::denied,
                 fmt::format("refusing to reveal {}: running under an AI agent ({}, {})", path,
                             d.name, d.via),
-                fmt::format("use 'ward run --secret {} -- COMMAND' to hand it to a command", path));
+                "reveal values in your own terminal; a masked 'ward get' works here");
   }
   return {};
 }
@@ -196,8 +202,13 @@ Status cmd_ls(const Context& ctx, const std::string& prefix) {
 
 Status cmd_rm(const Context& ctx, const std::string& path) {
   TRY(validate_secret_path(path));
-  Store store = TRY(ctx.open_store());
-  TRY(store.remove(path));
+  // Removing needs the same authority as reading: the agent or the passphrase.
+  if (auto agent = TRY(ctx.agent())) {
+    TRY(agent->call("rm", {{"path", path}}));
+  } else {
+    Vault vault = TRY(ctx.unlock_directly());
+    TRY(vault.store().remove(path));
+  }
   fmt::print("removed {}\n", path);
   return {};
 }

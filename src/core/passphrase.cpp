@@ -1,6 +1,7 @@
 #include "core/passphrase.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -110,6 +111,14 @@ Result<SecretBytes> read_passphrase(const PassphraseSource& source, std::string_
                                     bool confirm) {
   if (source.fd >= 0) return read_line_fd(source.fd);
   if (!source.file.empty()) {
+    // A regular file must be private; pipes such as <(pass show ward) are fine.
+    struct stat st {};
+    if (::stat(source.file.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)) {
+      return fail(Code::denied,
+                  fmt::format("passphrase file {} is readable by others or not yours", source.file),
+                  fmt::format("run 'chmod 600 {}'", source.file));
+    }
     Fd fd(::open(source.file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
       if (errno == ENOENT) {

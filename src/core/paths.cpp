@@ -31,9 +31,20 @@ std::string xdg(const char* var, const char* fallback) {
 
 }  // namespace
 
+// An absolute form of path without trailing slashes, so that the agent (which
+// runs in /) and every client agree on what a relative WARD_HOME names.
+std::string absolute(std::string path) {
+  if (!path.empty() && path[0] != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) path = std::string(cwd) + "/" + path;
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 std::string ward_home() {
   std::string v = env_or_empty("WARD_HOME");
-  if (!v.empty()) return v;
+  if (!v.empty()) return absolute(v);
   return xdg("XDG_DATA_HOME", "/.local/share") + "/ward";
 }
 
@@ -60,6 +71,7 @@ std::string runtime_dir() {
 std::string agent_socket_path() {
   std::string dir = runtime_dir();
   std::string explicit_home = env_or_empty("WARD_HOME");
+  if (!explicit_home.empty()) explicit_home = ward_home();
   if (explicit_home.empty() || dir == ward_home() + "/run") return dir + "/agent.sock";
   auto digest = sha256(as_bytes(explicit_home));
   return dir + "/agent-" + to_hex(std::span(digest).first(6)) + ".sock";

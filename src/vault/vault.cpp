@@ -15,8 +15,8 @@ std::string setting_ad(const std::string& name) {
 }
 
 Result<VaultHeader> wrap_key(const SecretBytes& vault_key, const SecretBytes& passphrase,
-                             KdfProfile profile, VaultHeader header) {
-  header.kdf = kdf_params_for(profile);
+                             const KdfParams& kdf, VaultHeader header) {
+  header.kdf = kdf;
   header.salt = random_bytes(kSaltSize);
   SecretBytes kek = TRY(derive_key(passphrase, header.salt, header.kdf));
   header.wrapped_key = seal(kek, vault_key.bytes(), kKeyAd);
@@ -42,9 +42,13 @@ Result<Vault> Vault::create(const std::string& path, const SecretBytes& passphra
   VaultHeader header;
   header.vault_id = to_hex(random_bytes(8));
   header.created = now_unix_s();
-  header = TRY(wrap_key(vault_key, passphrase, profile, std::move(header)));
+  header = TRY(wrap_key(vault_key, passphrase, kdf_params_for(profile), std::move(header)));
   Store store = TRY(Store::create(path, header));
-  return Vault(std::move(store), std::move(vault_key));
+  Vault vault(std::move(store), std::move(vault_key));
+  // Security settings exist from the start, so deleting one is tampering,
+  // never a way to turn a protection off.
+  TRY(vault.write_setting("2fa", SecretBytes(1)));
+  return vault;
 }
 
 Result<Vault> Vault::unlock(Store store, const SecretBytes& passphrase) {
@@ -61,6 +65,11 @@ Result<std::int64_t> Vault::set(const std::string& path, const SecretBytes& valu
                                 const MetaUpdate& meta) {
   TRY(validate_secret_path(path));
   if (value.empty()) return fail(Code::invalid_input, "refusing to store an empty value");
+  if (value.size() > kMaxValueSize) {
+    return fail(Code::invalid_input,
+                fmt::format("value of {} bytes is larger than the {} byte limit", value.size(),
+                            kMaxValueSize));
+  }
   return store_.put(
       path,
       [&](std::int64_t version) { return seal(key_, value.bytes(), value_ad(path, version)); },
@@ -102,8 +111,9 @@ Status Vault::move(const std::string& from, const std::string& to) {
       });
 }
 
-Status Vault::change_passphrase(const SecretBytes& new_passphrase, KdfProfile profile) {
-  VaultHeader header = TRY(wrap_key(key_, new_passphrase, profile, store_.header()));
+Status Vault::change_passphrase(const SecretBytes& new_passphrase, std::optional<KdfParams> kdf) {
+  VaultHeader header =
+      TRY(wrap_key(key_, new_passphrase, kdf.value_or(store_.header().kdf), store_.header()));
   return store_.rewrap(header);
 }
 

@@ -13,6 +13,9 @@
 
 namespace ward {
 
+// The largest value a secret may hold (it must fit one agent frame).
+constexpr std::size_t kMaxValueSize = 512 * 1024;
+
 // Unwraps the vault key with a passphrase; denied "wrong passphrase".
 Result<SecretBytes> unwrap_vault_key(const VaultHeader& header, const SecretBytes& passphrase);
 
@@ -23,7 +26,7 @@ class Vault {
                               KdfProfile profile);
   // Unwraps the key of an opened store (runs Argon2id).
   static Result<Vault> unlock(Store store, const SecretBytes& passphrase);
-  // Uses a key already unwrapped (the agent's); checked against the header.
+  // Uses a key already unwrapped (the agent's); only its size is checked.
   static Result<Vault> with_key(Store store, SecretBytes key);
 
   Store& store() { return store_; }
@@ -39,8 +42,9 @@ class Vault {
   Result<std::int64_t> rollback(const std::string& path, std::int64_t version);
   // Renames a secret with all its versions (re-sealed for the new path).
   Status move(const std::string& from, const std::string& to);
-  // Re-wraps the vault key under a new passphrase and KDF profile.
-  Status change_passphrase(const SecretBytes& new_passphrase, KdfProfile profile);
+  // Re-wraps the vault key under a new passphrase, with the given Argon2id
+  // parameters (nullopt: keep the current ones).
+  Status change_passphrase(const SecretBytes& new_passphrase, std::optional<KdfParams> kdf);
 
   // Sealed settings, e.g. "2fa". nullopt when unset.
   Result<std::optional<SecretBytes>> read_setting(const std::string& name);

@@ -63,6 +63,29 @@ class Unlock(WardTestCase):
         self.assertFalse(json.loads(self.ward("status", "--json").stdout)["unlocked"])
         self.assertIn("already locked", self.ward("lock", check=True).stdout.decode())
 
+    def test_lock_then_unlock_immediately(self):
+        for _ in range(5):
+            self.unlock()
+            self.ward("lock", check=True)
+            self.assertFalse(json.loads(self.ward("status", "--json", check=True).stdout)["unlocked"])
+        self.unlock()
+        self.assertTrue(json.loads(self.ward("status", "--json").stdout)["unlocked"])
+
+    def test_status_does_not_reset_idle_timer(self):
+        self.unlock("--idle", "3s")
+        pid = self.agent_pid()
+        deadline = time.time() + 8
+        while pid_alive(pid) and time.time() < deadline:
+            self.ward("status")
+            time.sleep(0.3)
+        self.assertFalse(pid_alive(pid))
+
+    def test_rm_needs_the_key(self):
+        self.set_secret("a/b", VALUE)
+        self.assert_error(self.ward("rm", "a/b"), 4, "vault is locked")
+        self.unlock()
+        self.ward("rm", "a/b", check=True)
+
     def test_commands_use_agent_without_passphrase(self):
         self.unlock()
         self.ward("set", "a/b", "--stdin", input=VALUE, check=True)

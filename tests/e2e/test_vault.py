@@ -202,8 +202,8 @@ class Lifecycle(WardTestCase):
         self.set_secret("other/name", "value-three-123")
         self.assert_error(self.ward("mv", "new/name", "other/name", passphrase=True), 1,
                           "already exists")
-        self.ward("rm", "new/name", check=True)
-        self.assert_error(self.ward("rm", "new/name"), 5, "no secret")
+        self.ward("rm", "new/name", passphrase=True, check=True)
+        self.assert_error(self.ward("rm", "new/name", passphrase=True), 5, "no secret")
         self.assertEqual(json.loads(self.ward("ls", "--json").stdout)[0]["path"], "other/name")
 
 
@@ -252,6 +252,7 @@ class Passwd(WardTestCase):
         newfile = os.path.join(self.tmp, "newpass")
         with open(newfile, "w") as f:
             f.write("a brand new passphrase here\n")
+        os.chmod(newfile, 0o600)
         self.ward("passwd", "--new-passphrase-file", newfile, passphrase=True, check=True)
         self.assert_error(self.ward("get", "a/b", passphrase=True), 3, "wrong passphrase")
         proc = self.ward("--passphrase-file", newfile, "get", "a/b", "--reveal", check=True)
@@ -293,6 +294,41 @@ class DamagedVault(WardTestCase):
             self.assertIn(proc.returncode, (1, 5), proc.stderr)
             self.assertIn("ward: error:", proc.stderr.decode())
             self.assertLess(proc.returncode, 128)  # no crash
+
+    def test_deleted_security_setting_is_tampering(self):
+        """Deleting the sealed 2fa row must not turn two-factor off."""
+        import sqlite3
+        db = sqlite3.connect(self.vault_file())
+        db.execute("DELETE FROM settings WHERE name = '2fa'")
+        db.commit()
+        db.close()
+        proc = self.ward("unlock", passphrase=True)
+        self.assert_error(proc, 1, "two-factor setting is missing")
+        self.assertFalse(json.loads(self.ward("status", "--json").stdout)["unlocked"])
+
+    def test_oversized_value_refused_cleanly(self):
+        big = "x" * (600 * 1024)
+        self.assert_error(self.ward("set", "big/v", "--stdin", input=big, passphrase=True), 2,
+                          "larger than")
+        self.unlock()
+        self.assert_error(self.ward("set", "big/v", "--stdin", input=big), 2, "larger than")
+
+    def test_relative_ward_home_works_with_agent(self):
+        rel_env = {"WARD_HOME": os.path.relpath(self.home, self.tmp)}
+        import subprocess
+        from wardtest import WARD
+        env = dict(self.env, **rel_env)
+        for args in (["--passphrase-file", self.passfile, "unlock"], ["status", "--json"]):
+            proc = subprocess.run([WARD] + args, cwd=self.tmp, env=env, capture_output=True,
+                                  timeout=30)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertTrue(json.loads(proc.stdout)["unlocked"])
+        # The absolute spelling reaches the same agent.
+        self.assertTrue(json.loads(self.ward("status", "--json").stdout)["unlocked"])
+
+    def test_passphrase_file_readable_by_others_refused(self):
+        os.chmod(self.passfile, 0o644)
+        self.assert_error(self.ward("get", "a/b", passphrase=True), 3, "readable by others")
 
     def test_empty_file(self):
         open(self.vault_file(), "wb").close()

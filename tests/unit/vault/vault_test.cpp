@@ -99,9 +99,13 @@ TEST(Vault, SettingsAreSealed) {
   testing::TempDir dir;
   auto vault = Vault::create(dir / "vault.db", pass(), KdfProfile::interactive);
   ASSERT_TRUE(vault);
-  EXPECT_FALSE(vault->read_setting("2fa").value().has_value());
-  ASSERT_TRUE(vault->write_setting("2fa", SecretBytes::from_view("SETTING-CANARY")));
-  EXPECT_EQ(vault->read_setting("2fa").value()->view(), "SETTING-CANARY");
+  // Security settings exist from creation ("off"), so a deleted row is tampering.
+  auto two_factor = vault->read_setting("2fa").value();
+  ASSERT_TRUE(two_factor.has_value());
+  EXPECT_EQ(two_factor->size(), 1u);
+  EXPECT_FALSE(vault->read_setting("other").value().has_value());
+  ASSERT_TRUE(vault->write_setting("other", SecretBytes::from_view("SETTING-CANARY")));
+  EXPECT_EQ(vault->read_setting("other").value()->view(), "SETTING-CANARY");
   EXPECT_EQ(slurp(dir / "vault.db-wal").find("SETTING-CANARY"), std::string::npos);
 }
 
@@ -112,7 +116,7 @@ TEST(Vault, ChangePassphraseKeepsValues) {
     ASSERT_TRUE(vault);
     ASSERT_TRUE(vault->set("k/v", SecretBytes::from_view("keep-me-please"), {}));
     ASSERT_TRUE(vault->change_passphrase(SecretBytes::from_view("another passphrase"),
-                                         KdfProfile::interactive));
+                                         kdf_params_for(KdfProfile::interactive)));
   }
   auto store = Store::open(dir / "vault.db");
   ASSERT_TRUE(store);

@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 
 #include <fmt/format.h>
 
+#include "agent/env_blob.hpp"
 #include "core/agent_detect.hpp"
 #include "core/process_info.hpp"
 #include "util/file.hpp"
@@ -36,11 +41,13 @@ Result<Message> handle_status(AgentState& st, const Peer&, Message&) {
   m.body["idle_left_s"] =
       std::max<std::int64_t>(0, st.config.idle_s - (now - st.last_activity_mono_ms) / 1000);
   if (st.vault) m.body["vault_id"] = st.vault->store().header().vault_id;
+  m.body["session"] = st.session_id;
   return m;
 }
 
 Result<Message> handle_lock(AgentState& st, const Peer&, Message&) {
-  st.vault.reset();  // wipes the key now; the main loop exits
+  st.vault.reset();  // wipes the keys now; the main loop exits
+  st.session_key = SecretBytes();
   st.stop_reason = "lock";
   st.stop = true;
   stop_listening(st);  // a client asking right after this finds no agent
@@ -116,6 +123,124 @@ Result<Message> handle_rollback(AgentState& st, const Peer&, Message& req) {
   return m;
 }
 
+Result<std::vector<std::string>> string_list(const nlohmann::json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_array()) {
+    return fail(Code::protocol, fmt::format("field '{}' missing or not a list", key));
+  }
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) return fail(Code::protocol, fmt::format("'{}' holds a non-string", key));
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// Values of the named secrets, for a child's environment or a masker.
+Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req) {
+  std::vector<SecretBytes> values;
+  for (const auto& path : TRY(string_list(req.body, "paths"))) {
+    values.push_back(TRY(st.vault->get(path)));
+  }
+  Message m = ok_message();
+  attach_values(m, values);
+  return m;
+}
+
+// Renders template entries and seals each under the session key:
+// items [{var, parts: [{ref: PATH} | {text: STRING}]}] -> blobs [{var, blob}].
+Result<Message> handle_env_seal(AgentState& st, const Peer&, Message& req) {
+  auto items = req.body.find("items");
+  if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+  nlohmann::json blobs = nlohmann::json::array();
+  for (const auto& item : *items) {
+    if (!item.is_object()) return fail(Code::protocol, "item is not an object");
+    std::string var = TRY(json_string(item, "var"));
+    auto parts = item.find("parts");
+    if (parts == item.end() || !parts->is_array()) return fail(Code::protocol, "item has no parts");
+    SecretBytes value;
+    for (const auto& part : *parts) {
+      if (!part.is_object()) return fail(Code::protocol, "part is not an object");
+      if (part.contains("ref")) {
+        SecretBytes v = TRY(st.vault->get(TRY(json_string(part, "ref"))));
+        value.append(v.data(), v.size());
+      } else {
+        std::string text = TRY(json_string(part, "text"));
+        value.append(text.data(), text.size());
+      }
+    }
+    EnvBlob blob = seal_env_value(st.session_key, st.session_id, var, value);
+    blobs.push_back({{"var", var}, {"blob", format_env_blob(blob)}});
+  }
+  Message m = ok_message();
+  m.body["blobs"] = std::move(blobs);
+  return m;
+}
+
+// Opens ENC[ward:...] blobs: items [{var, blob}] -> values in order.
+Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req) {
+  auto items = req.body.find("items");
+  if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+  std::vector<SecretBytes> values;
+  for (const auto& item : *items) {
+    if (!item.is_object()) return fail(Code::protocol, "item is not an object");
+    std::string var = TRY(json_string(item, "var"));
+    auto blob = parse_env_blob(TRY(json_string(item, "blob")));
+    if (!blob) {
+      return fail(Code::corrupt, fmt::format("{}: {}", var, blob.error().message));
+    }
+    values.push_back(TRY(open_env_value(st.session_key, st.session_id, var, *blob)));
+  }
+  Message m = ok_message();
+  attach_values(m, values);
+  return m;
+}
+
+// Every current value, labelled with its path, for `ward mask`.
+Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&) {
+  nlohmann::json labels = nlohmann::json::array();
+  std::vector<SecretBytes> values;
+  for (const auto& info : TRY(st.vault->store().list(""))) {
+    labels.push_back(info.path);
+    values.push_back(TRY(st.vault->get(info.path)));
+  }
+  Message m = ok_message();
+  m.body["labels"] = std::move(labels);
+  attach_values(m, values);
+  return m;
+}
+
+// HMAC of a message under a key derived from the vault key for one purpose,
+// so plain files (the trust store) can be authenticated by the user's vault.
+Result<Message> handle_mac(AgentState& st, const Peer&, Message& req) {
+  std::string purpose = TRY(json_string(req.body, "purpose"));
+  if (purpose != "trust")
+    return fail(Code::protocol, fmt::format("unknown mac purpose '{}'", purpose));
+  std::string message = TRY(json_string(req.body, "message"));
+  SecretBytes key = derive_subkey(st.vault->key(), "mac:" + purpose);
+  Message m = ok_message();
+  m.body["mac"] = to_hex(hmac_sha256(key, as_bytes(message)));
+  return m;
+}
+
+// ward run, just before it starts a child: restrict this peer and its
+// descendants to what the child was granted. A restricted peer can only
+// narrow its restriction.
+Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) {
+  Restriction fresh{TRY(string_list(req.body, "vars")), TRY(string_list(req.body, "paths"))};
+  if (const Restriction* current = restriction_for(st, peer)) {
+    auto narrow = [](std::vector<std::string>& want, const std::vector<std::string>& allowed) {
+      std::erase_if(want, [&](const std::string& x) {
+        return std::find(allowed.begin(), allowed.end(), x) == allowed.end();
+      });
+    };
+    narrow(fresh.vars, current->vars);
+    narrow(fresh.paths, current->paths);
+  }
+  st.restrictions[peer.pid] = std::move(fresh);
+  return ok_message();
+}
+
 Result<Message> handle_rm(AgentState& st, const Peer&, Message& req) {
   std::string path = TRY(json_string(req.body, "path"));
   TRY(validate_secret_path(path));
@@ -128,7 +253,7 @@ Result<Message> handle_mv(AgentState& st, const Peer&, Message& req) {
   return ok_message();
 }
 
-constexpr std::array<Handler, 7> kHandlers = {{
+constexpr std::array<Handler, 13> kHandlers = {{
     {"status", false, Activity::ignored, handle_status},
     {"lock", false, Activity::ignored, handle_lock},
     {"get", true, Activity::counts, handle_get},
@@ -136,9 +261,62 @@ constexpr std::array<Handler, 7> kHandlers = {{
     {"rm", true, Activity::counts, handle_rm},
     {"rollback", true, Activity::counts, handle_rollback},
     {"mv", true, Activity::counts, handle_mv},
+    {"resolve", true, Activity::counts, handle_resolve},
+    {"env_seal", true, Activity::counts, handle_env_seal},
+    {"env_open", true, Activity::counts, handle_env_open},
+    {"mask_values", true, Activity::counts, handle_mask_values},
+    {"mac", true, Activity::counts, handle_mac},
+    {"restrict", true, Activity::ignored, handle_restrict},
 }};
 
 }  // namespace
+
+const Restriction* restriction_for(AgentState& st, const Peer& peer) {
+  if (st.restrictions.empty()) return nullptr;
+  std::erase_if(st.restrictions,
+                [](const auto& kv) { return ::kill(kv.first, 0) != 0 && errno == ESRCH; });
+  // Walk the whole parent chain, however deep the child nests.
+  pid_t pid = peer.pid;
+  for (int depth = 0; pid > 1 && depth < 256; ++depth) {
+    if (auto it = st.restrictions.find(pid); it != st.restrictions.end()) return &it->second;
+    ProcStat stat;
+    if (!proc::read_stat(pid, stat)) break;
+    pid = stat.ppid;
+  }
+  return nullptr;
+}
+
+Status check_restriction(const Restriction& r, std::string_view op, const Message& req) {
+  auto refuse = [&](const std::string& what) {
+    return fail(Code::denied,
+                fmt::format("refused: {} was not granted to this 'ward run' child", what),
+                "grant it on the ward run command line");
+  };
+  auto contains = [](const std::vector<std::string>& list, const std::string& x) {
+    return std::find(list.begin(), list.end(), x) != list.end();
+  };
+  if (op == "status" || op == "restrict") return {};
+  if (op == "resolve") {
+    for (const auto& p : TRY(string_list(req.body, "paths"))) {
+      if (!contains(r.paths, p)) return refuse(p);
+    }
+    return {};
+  }
+  if (op == "env_open") {
+    auto items = req.body.find("items");
+    if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+    for (const auto& item : *items) {
+      auto var = item.is_object() ? json_string(item, "var") : fail(Code::protocol, "bad item");
+      if (!var || !contains(r.vars, *var)) return refuse(var ? *var : "a variable");
+    }
+    return {};
+  }
+  if (op == "get" && !json_bool(req.body, "reveal")) {
+    std::string path = TRY(json_string(req.body, "path"));
+    return contains(r.paths, path) ? Status{} : refuse(path);
+  }
+  return fail(Code::denied, fmt::format("refused: '{}' is not available inside 'ward run'", op));
+}
 
 const Handler* find_handler(std::string_view op) {
   for (const auto& h : kHandlers) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -29,6 +30,13 @@ struct Peer {
   std::vector<ProcessInfo> ancestry;  // nearest parent first
 };
 
+// What a `ward run` child (and everything it starts) may still ask for:
+// registered by ward run for its own pid just before it starts the child.
+struct Restriction {
+  std::vector<std::string> vars;   // ENC blobs it may open, by variable
+  std::vector<std::string> paths;  // secrets it may resolve
+};
+
 struct AgentState {
   std::mutex mutex;
   std::optional<Vault> vault;  // empty once locked
@@ -39,6 +47,10 @@ struct AgentState {
   std::atomic<bool> stop{false};
   std::string stop_reason;
   int listen_fd = -1;
+  // Seals ENC[ward:v1:...] environment values; random per agent start.
+  SecretBytes session_key;
+  std::string session_id;
+  std::map<pid_t, Restriction> restrictions;
 };
 
 // Stops accepting: removes the socket path so new clients see no agent, and
@@ -58,5 +70,11 @@ struct Handler {
 
 // The dispatch table; nullptr for an unknown op.
 const Handler* find_handler(std::string_view op);
+
+// The restriction that binds peer (its own or an ancestor's), if any;
+// forgets restrictions of processes that are gone.
+const Restriction* restriction_for(AgentState& state, const Peer& peer);
+// denied when a restricted peer asks for more than it was granted.
+Status check_restriction(const Restriction& r, std::string_view op, const Message& request);
 
 }  // namespace ward

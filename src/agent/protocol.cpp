@@ -96,6 +96,35 @@ Result<Message> read_message(int fd) {
   return message;
 }
 
+void attach_values(Message& message, const std::vector<SecretBytes>& values) {
+  nlohmann::json lengths = nlohmann::json::array();
+  SecretBytes payload;
+  for (const auto& v : values) {
+    lengths.push_back(v.size());
+    payload.append(v.data(), v.size());
+  }
+  message.body["lengths"] = std::move(lengths);
+  message.payload = std::move(payload);
+}
+
+Result<std::vector<SecretBytes>> detach_values(const Message& message) {
+  auto it = message.body.find("lengths");
+  if (it == message.body.end() || !it->is_array()) return fail(Code::protocol, "no value lengths");
+  std::vector<SecretBytes> out;
+  std::size_t offset = 0;
+  std::size_t total = message.payload ? message.payload->size() : 0;
+  for (const auto& len : *it) {
+    if (!len.is_number_unsigned() || len.get<std::uint64_t>() > total - offset) {
+      return fail(Code::protocol, "value lengths do not match the payload");
+    }
+    std::size_t n = len.get<std::size_t>();
+    out.push_back(SecretBytes::copy_of(message.payload->data() + offset, n));
+    offset += n;
+  }
+  if (offset != total) return fail(Code::protocol, "value lengths do not match the payload");
+  return out;
+}
+
 Message error_message(const Error& error) {
   Message m;
   m.body["ok"] = false;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +43,12 @@ Status write_message(int fd, const Message& message);
 // Reads one message (and its payload) from fd. unavailable on clean EOF
 // before any byte; protocol error on anything malformed.
 Result<Message> read_message(int fd);
+
+// Several values in one payload: "lengths" in the body, the bytes
+// concatenated in the payload frame.
+void attach_values(Message& message, const std::vector<SecretBytes>& values);
+// Splits what attach_values packed; protocol error when lengths and payload disagree.
+Result<std::vector<SecretBytes>> detach_values(const Message& message);
 
 // A response carrying an error.
 Message error_message(const Error& error);

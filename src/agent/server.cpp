@@ -86,7 +86,11 @@ void serve_connection(AgentState& st, Fd conn) {
           Code::protocol, op ? fmt::format("unknown request '{}'", *op) : "request has no op", ""});
     } else {
       std::lock_guard<std::mutex> lock(st.mutex);
-      if (handler->needs_key && !st.vault) {
+      const Restriction* restriction = restriction_for(st, *peer);
+      Status allowed = restriction ? check_restriction(*restriction, *op, *request) : Status{};
+      if (!allowed) {
+        response = error_message(allowed.error());
+      } else if (handler->needs_key && !st.vault) {
         response = error_message(Error{Code::locked, "vault is locked", "run 'ward unlock'"});
       } else {
         if (handler->activity == Activity::counts) st.last_activity_mono_ms = monotonic_ms();
@@ -103,6 +107,7 @@ void serve_connection(AgentState& st, Fd conn) {
   {
     std::lock_guard<std::mutex> lock(st.mutex);
     st.vault.reset();  // wipes the key
+    st.session_key = SecretBytes();
     stop_listening(st);
   }
   ::_exit(0);
@@ -173,6 +178,8 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   static AgentState st;  // outlives detached connection threads until _exit
   st.config = config;
   st.vault.emplace(std::move(*vault));
+  st.session_key = SecretBytes::random(kKeySize);
+  st.session_id = to_hex(random_bytes(8));
   st.started_unix_s = now_unix_s();
   st.last_activity_mono_ms = monotonic_ms();
   st.expires_mono_ms = st.last_activity_mono_ms + config.ttl_s * 1000;

@@ -21,7 +21,8 @@ struct Context {
   PassphraseSource passphrase;
   std::string totp_file;  // a file holding the current TOTP code (scripts, tests)
   bool json = false;
-  std::function<Status()> action;  // set by the chosen subcommand
+  std::function<Status()> action;    // set by the chosen subcommand
+  std::vector<std::string> command;  // ward run's COMMAND [ARGS...], split off before parsing
 
   // Opens the vault file (no key needed).
   Result<Store> open_store() const;
@@ -39,6 +40,8 @@ void register_vault_commands(CLI::App& app, Context& ctx);
 void register_agent_commands(CLI::App& app, Context& ctx);
 void register_twofa_commands(CLI::App& app, Context& ctx);
 void register_import_commands(CLI::App& app, Context& ctx);
+void register_run_commands(CLI::App& app, Context& ctx);
+void register_env_commands(CLI::App& app, Context& ctx);
 
 // Checks the sealed 2FA setting of an unlocked vault: asks for a code and
 // records its counter so it cannot be used again. No-op when 2FA is off.

@@ -1,6 +1,7 @@
 // ward: one binary that is the CLI, the agent (`ward agent`) and, later, the
 // MCP and team servers. main() parses the command line, runs the chosen
 // command and turns its Error into one message and a documented exit code.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,38 @@
 using ward::cli::Context;
 
 namespace {
+
+// `ward run [OPTIONS] [--] COMMAND ARGS...`: the command and its arguments
+// must reach the child untouched, so they are cut off before CLI11 parses:
+// after "--", or from the first word that is neither an option of ward run
+// nor an option's value.
+std::vector<std::string> split_run_command(std::vector<std::string>& args) {
+  // The subcommand is the first word that is not a global option or its value.
+  auto run = args.begin();
+  while (run != args.end() && run->starts_with("-")) {
+    if (*run == "--passphrase-file" || *run == "--passphrase-fd" || *run == "--totp-file") ++run;
+    if (run != args.end()) ++run;
+  }
+  if (run == args.end() || *run != "run") return {};
+  for (auto it = run + 1; it != args.end(); ++it) {
+    const std::string& word = *it;
+    if (word == "--") {
+      std::vector<std::string> command(it + 1, args.end());
+      args.erase(it, args.end());
+      return command;
+    }
+    if (word == "--secret" || word == "--env-file" || word == "--mask") {
+      if (it + 1 == args.end()) break;
+      ++it;
+      continue;
+    }
+    if (word.starts_with("-")) continue;
+    std::vector<std::string> command(it, args.end());
+    args.erase(it, args.end());
+    return command;
+  }
+  return {};
+}
 
 // The first word that should name a command but names none ("" if all is well).
 std::string unknown_command(CLI::App& app, int argc, char** argv) {
@@ -48,6 +81,8 @@ int run(int argc, char** argv) {
   ward::cli::register_import_commands(app, ctx);
   ward::cli::register_agent_commands(app, ctx);
   ward::cli::register_twofa_commands(app, ctx);
+  ward::cli::register_run_commands(app, ctx);
+  ward::cli::register_env_commands(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for a command");
   std::vector<std::string> topic;
@@ -72,8 +107,11 @@ int run(int argc, char** argv) {
     };
   });
 
+  std::vector<std::string> args(argv + 1, argv + argc);
+  ctx.command = split_run_command(args);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

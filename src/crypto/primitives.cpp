@@ -124,6 +124,19 @@ std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key,
   return out;
 }
 
+SecretBytes derive_subkey(const SecretBytes& key, std::string_view purpose) {
+  crypto_init();
+  SecretBytes out(crypto_auth_hmacsha256_BYTES);
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  std::string label = "ward:v1:subkey:" + std::string(purpose);
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
+                                label.size());
+  crypto_auth_hmacsha256_final(&st, out.data());
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
 std::string to_hex(std::span<const std::uint8_t> data) {
   static const char* digits = "0123456789abcdef";
   std::string out;

@@ -51,6 +51,8 @@ Result<SecretBytes> open_sealed(const SecretBytes& key, std::span<const std::uin
 std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> data);
 std::array<std::uint8_t, 32> hmac_sha256(const SecretBytes& key,
                                          std::span<const std::uint8_t> data);
+// A 32-byte key for one purpose, derived from key: HMAC-SHA256(key, "ward:v1:subkey:" + purpose).
+SecretBytes derive_subkey(const SecretBytes& key, std::string_view purpose);
 
 std::string to_hex(std::span<const std::uint8_t> data);
 Result<Bytes> from_hex(std::string_view hex);

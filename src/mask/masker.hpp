@@ -1,0 +1,124 @@
+// The streaming masker behind `ward run`: it replaces every known secret value,
+// and the common encodings of it, by `[masked:LABEL]` in a child's output.
+//
+// A MaskSet is built once from the values a run grants (immutable, shared by
+// the stdout and stderr maskers); a StreamMasker masks one output stream. Bytes
+// are held back only while they could still become a match — the longest suffix
+// of what was written that is a proper prefix of some pattern — never for a
+// fixed time. Matching is leftmost-longest and non-overlapping, and the output
+// of a stream does not depend on how its input was split into writes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "crypto/secret_bytes.hpp"
+#include "mask/prefix_index.hpp"
+#include "util/result.hpp"
+
+struct hs_database;
+struct hs_scratch;
+
+namespace ward {
+
+// Values shorter than this are not masked: masking "abc" everywhere would
+// wreck the output and protect nothing.
+constexpr std::size_t kMinMaskLength = 6;
+
+struct MaskValue {
+  std::string label;  // VAR name or secret path; shown as [masked:LABEL]
+  SecretBytes value;
+};
+
+class MaskSet {
+ public:
+  // Compiles every value and its encodings (mask/encodings.hpp) into one
+  // Hyperscan literal database. Values shorter than kMinMaskLength are skipped
+  // and listed in skipped_labels(). An empty set is valid and masks nothing.
+  // Fails with Code::internal if Hyperscan cannot compile or place the database.
+  static Result<std::shared_ptr<const MaskSet>> build(std::vector<MaskValue> values);
+
+  MaskSet(const MaskSet&) = delete;
+  MaskSet& operator=(const MaskSet&) = delete;
+  ~MaskSet();
+
+  // Labels of the values that were too short to mask, in input order.
+  const std::vector<std::string>& skipped_labels() const { return skipped_; }
+  // Distinct literal patterns (values and encodings) in the database.
+  std::size_t pattern_count() const { return patterns_.size(); }
+  // Length of the longest pattern; 0 for an empty set.
+  std::size_t max_pattern_length() const { return max_length_; }
+
+ private:
+  friend class StreamMasker;
+  MaskSet() = default;
+
+  struct Pattern {
+    std::size_t offset = 0;  // into arena_
+    std::uint32_t length = 0;
+    std::uint32_t label = 0;  // index into replacements_
+  };
+
+  SecretBytes arena_;                      // every pattern's bytes, back to back
+  std::vector<Pattern> patterns_;          // Hyperscan id = index
+  std::vector<std::string> replacements_;  // "[masked:LABEL]" per label
+  std::vector<std::string> skipped_;
+  std::size_t max_length_ = 0;
+  PrefixIndex prefixes_;
+  // The database lives inside database_memory_ (hs_deserialize_database_at);
+  // it is not freed with hs_free_database. Null for an empty set.
+  SecretBytes database_memory_;
+  hs_database* database_ = nullptr;
+  hs_scratch* prototype_scratch_ = nullptr;  // cloned by each StreamMasker
+};
+
+// Masks one output stream. Not thread-safe; use one per stream.
+class StreamMasker {
+ public:
+  // Aborts if Hyperscan cannot allocate scratch space (out of memory), as
+  // SecretBytes does: a masker that cannot mask must not pass output through.
+  explicit StreamMasker(std::shared_ptr<const MaskSet> set);
+  StreamMasker(const StreamMasker&) = delete;
+  StreamMasker& operator=(const StreamMasker&) = delete;
+  ~StreamMasker();
+
+  // Masks what can be decided now and appends it to out; keeps back only the
+  // bytes that could still become part of a match (at most the longest
+  // pattern's length minus one).
+  void write(std::span<const std::uint8_t> in, std::string& out);
+  // End of stream: appends the held-back bytes, masking any complete match.
+  // The masker can then be used for a new stream.
+  void finish(std::string& out);
+  // Bytes written but not yet appended to any out.
+  std::size_t held_back() const { return carry_length_; }
+
+  // One occurrence of a pattern, in offsets of the current scan window.
+  struct Match {
+    std::size_t start = 0;
+    std::size_t end = 0;
+    std::uint32_t pattern = 0;
+  };
+
+ private:
+  enum class End { open, closed };  // more input may follow, or the stream ended
+  void process(std::span<const std::uint8_t> in, End end, std::string& out);
+  void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t keep_below);
+
+  std::shared_ptr<const MaskSet> set_;
+  hs_scratch* scratch_ = nullptr;
+  // Held-back bytes (possibly the start of a secret the child is printing):
+  // locked memory of the longest pattern's length.
+  SecretBytes carry_;
+  std::size_t carry_length_ = 0;
+  // carry + the head of the next write, scanned for matches that start in
+  // the carry: twice the longest pattern's length.
+  SecretBytes join_;
+  std::vector<Match> matches_;
+  std::vector<std::size_t> hits_;  // suffix lengths that are pattern prefixes
+};
+
+}  // namespace ward

@@ -1,0 +1,173 @@
+// StreamMasker: block-mode Hyperscan scans over a stream, holding back only
+// what could still become a match.
+//
+// Each write looks at the window carry + input, where carry is what the last
+// write held back (at most the longest pattern's length minus one). The
+// window is never built by copying the input: matches starting in the carry
+// are found by scanning carry + the first K input bytes (K = longest pattern
+// - 1, enough to finish any of them) in a small join buffer, matches starting
+// in the input by scanning the input where it lies.
+//
+// Then, on the window's offsets:
+//  - an "open" position j is one where window[j..end) is a proper prefix of
+//    some pattern (PrefixIndex::suffix_hits): more input could complete a
+//    pattern there, so nothing at or after it can be decided yet;
+//  - every occurrence starting before the first open position is complete and
+//    cannot grow; leftmost-longest greedy selection over them is final. If a
+//    chosen match ends past that open position, the position it covers cannot
+//    start a match any more (it would overlap), so the next open position at
+//    or after the match's end becomes the limit, and so on;
+//  - everything before the limit is emitted, with chosen matches replaced by
+//    [masked:LABEL]; the rest becomes the new carry.
+// Because a decision is only taken when no future byte can change it, the
+// output is the same however the stream is split into writes, and equals the
+// leftmost-longest masking of the whole stream at once.
+//
+// Without a match and with nothing to hold back (the common case) a write
+// costs one hs_scan, K multiply-adds in the prefix index and one append.
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "mask/masker.hpp"
+
+namespace ward {
+
+namespace {
+
+using Match = StreamMasker::Match;
+
+// hs_scan takes an unsigned length; larger writes are masked in pieces.
+constexpr std::size_t kMaxScan = std::size_t{1} << 30;
+
+struct ScanContext {
+  std::vector<Match>* matches;
+  std::size_t base;
+  std::size_t keep_below;
+};
+
+}  // namespace
+
+StreamMasker::StreamMasker(std::shared_ptr<const MaskSet> set) : set_(std::move(set)) {
+  if (set_->database_ == nullptr) return;
+  if (hs_clone_scratch(set_->prototype_scratch_, &scratch_) != HS_SUCCESS) std::abort();
+  const std::size_t k = set_->max_length_ - 1;
+  carry_ = SecretBytes(std::max<std::size_t>(k, 1));
+  join_ = SecretBytes(std::max<std::size_t>(2 * k, 1));
+}
+
+StreamMasker::~StreamMasker() {
+  hs_free_scratch(scratch_);
+}
+
+void StreamMasker::write(std::span<const std::uint8_t> in, std::string& out) {
+  while (in.size() > kMaxScan) {
+    process(in.first(kMaxScan), End::open, out);
+    in = in.subspan(kMaxScan);
+  }
+  process(in, End::open, out);
+}
+
+void StreamMasker::finish(std::string& out) {
+  process({}, End::closed, out);
+}
+
+namespace {
+
+// Collects every occurrence; Hyperscan delivers them in order of end offset.
+int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
+             void* context) {
+  auto* scan = static_cast<ScanContext*>(context);
+  if (from < scan->keep_below) {
+    scan->matches->push_back(Match{scan->base + static_cast<std::size_t>(from),
+                                   scan->base + static_cast<std::size_t>(to), id});
+  }
+  return 0;
+}
+
+}  // namespace
+
+void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
+                        std::size_t keep_below) {
+  ScanContext context{&matches_, base, keep_below};
+  const hs_error_t rc =
+      hs_scan(set_->database_, reinterpret_cast<const char*>(buffer.data()),
+              static_cast<unsigned>(buffer.size()), 0, scratch_, on_match, &context);
+  // Only a bug (wrong scratch, corrupt database) makes a scan fail. Passing
+  // the bytes through unmasked is not an option, so stop here.
+  if (rc != HS_SUCCESS) std::abort();
+}
+
+void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::string& out) {
+  const MaskSet& set = *set_;
+  if (set.database_ == nullptr) {
+    out.append(reinterpret_cast<const char*>(in.data()), in.size());
+    return;
+  }
+  const std::size_t k = set.max_length_ - 1;
+  const std::size_t c = carry_length_;
+  const std::size_t n = in.size();
+  const std::size_t len = c + n;
+
+  matches_.clear();
+  hits_.clear();
+  // A contiguous view of the window's last min(len, K) or more bytes.
+  std::span<const std::uint8_t> tail = in;
+  if (c > 0) {
+    const std::size_t head = std::min(n, k);
+    std::memcpy(join_.data(), carry_.data(), c);
+    if (head > 0) std::memcpy(join_.data() + c, in.data(), head);
+    const std::span<const std::uint8_t> join{join_.data(), c + head};
+    scan(join, 0, c);
+    if (head == n) tail = join;
+  }
+  if (n > 0) scan(in, c, std::numeric_limits<std::size_t>::max());
+  if (end == End::open) set.prefixes_.suffix_hits(tail, std::min(k, len), hits_);
+
+  if (matches_.size() > 1) {
+    std::sort(matches_.begin(), matches_.end(), [](const Match& a, const Match& b) {
+      return a.start != b.start ? a.start < b.start : a.end > b.end;
+    });
+  }
+
+  // The first open position at or after pos (len if none).
+  auto open_from = [&](std::size_t pos) {
+    for (auto it = hits_.rbegin(); it != hits_.rend(); ++it) {
+      if (*it <= len - pos) return len - *it;
+    }
+    return len;
+  };
+  // Appends window[from, to).
+  auto emit = [&](std::size_t from, std::size_t to) {
+    if (from < c) {
+      out.append(reinterpret_cast<const char*>(carry_.data()) + from, std::min(to, c) - from);
+    }
+    if (to > c) {
+      const std::size_t a = std::max(from, c) - c;
+      out.append(reinterpret_cast<const char*>(in.data()) + a, to - c - a);
+    }
+  };
+
+  std::size_t pos = 0;
+  std::size_t emitted = 0;
+  std::size_t limit = open_from(0);
+  for (const Match& m : matches_) {
+    if (m.start < pos) continue;  // overlaps the match chosen before
+    if (m.start >= limit) break;  // could still grow: decided later
+    emit(emitted, m.start);
+    out += set.replacements_[set.patterns_[m.pattern].label];
+    emitted = pos = m.end;
+    if (pos > limit) limit = open_from(pos);
+  }
+  emit(emitted, limit);
+
+  // Hold back window[limit, len); tail ends at the window's end and is long enough.
+  const std::size_t keep = len - limit;
+  if (keep > 0) std::memmove(carry_.data(), tail.data() + tail.size() - keep, keep);
+  carry_length_ = keep;
+}
+
+}  // namespace ward

@@ -22,6 +22,24 @@ step "$WARD" get llm/anthropic
 step "$WARD" unlock --ttl 1h --idle 10m
 step "$WARD" status
 step "$WARD" get prod/db/password
+
+printf '\n\033[1m# ward run: a command gets exactly what it is granted, masked in its output\033[0m\n'
+mkdir -p "$XDG_CONFIG_HOME/ward"
+tool=$(basename "$(readlink -f "$(command -v printenv)")")
+printf '%s: [ANTHROPIC_API_KEY]\n' "$tool" > "$XDG_CONFIG_HOME/ward/allowlist.yaml"
+printf '\n$ cat %s\n' "$XDG_CONFIG_HOME/ward/allowlist.yaml"; cat "$XDG_CONFIG_HOME/ward/allowlist.yaml"
+step "$WARD" run --secure --secret llm/anthropic=ANTHROPIC_API_KEY --secret prod/db/password=DB_PASSWORD \
+  -- printenv ANTHROPIC_API_KEY DB_PASSWORD || true
+printf '\n(printenv printed the key it was allowed, masked; DB_PASSWORD was dropped by the allow-list)\n'
+printf '\n\033[1m# encrypted environment: the shell holds only ciphertext bound to this agent session\033[0m\n'
+mkdir -p "$XDG_CONFIG_HOME/ward/templates"
+printf 'ANTHROPIC_API_KEY=${ward:llm/anthropic}\n' > "$XDG_CONFIG_HOME/ward/templates/shell.env"
+step "$WARD" env --from shell --output shell
+eval "$("$WARD" env --from shell --output shell)"
+step "$WARD" run -- sh -c 'echo "the child sees: $ANTHROPIC_API_KEY"'
+printf '\n$ printf "log: <the key>" | ward mask\n'
+printf 'log: %s\n' "$("$WARD" run --mask never -- printenv ANTHROPIC_API_KEY)" | "$WARD" mask
+unset ANTHROPIC_API_KEY
 step "$WARD" lock
 step "$WARD" status
 printf '\nThe vault file never holds a value in the clear:\n'

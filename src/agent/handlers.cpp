@@ -74,13 +74,7 @@ Status check_reveal_allowed(const Peer& peer, const std::string& path) {
       }
     }
   }
-  if (d.detected) {
-    return fail(Code::denied,
-                fmt::format("refusing to reveal {}: caller runs under an AI agent ({}, {})", path,
-                            d.name, d.via),
-                "reveal values in your own terminal; a masked 'ward get' works here");
-  }
-  return {};
+  return refuse_reveal_if_agent(d, path);
 }
 
 Result<Message> handle_get(AgentState& st, const Peer& peer, Message& req) {

@@ -122,20 +122,9 @@ Status cmd_set(const Context& ctx, const SetOptions& o) {
   return {};
 }
 
-Status refuse_reveal_under_agent(const std::string& path) {
-  AgentDetection d = detect_ai_agent_here();
-  if (d.detected) {
-    return fail(Code::denied,
-                fmt::format("refusing to reveal {}: running under an AI agent ({}, {})", path,
-                            d.name, d.via),
-                "reveal values in your own terminal; a masked 'ward get' works here");
-  }
-  return {};
-}
-
 Status cmd_get(const Context& ctx, const std::string& path, bool reveal, std::int64_t version) {
   TRY(validate_secret_path(path));
-  if (reveal) TRY(refuse_reveal_under_agent(path));
+  if (reveal) TRY(refuse_reveal_if_agent(detect_ai_agent_here(), path));
   nlohmann::json out;
   if (auto agent = TRY(ctx.agent())) {
     nlohmann::json req = {{"path", path}, {"reveal", reveal}};

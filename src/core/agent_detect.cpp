@@ -1,5 +1,7 @@
 #include "core/agent_detect.hpp"
 
+#include <fmt/format.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -146,6 +148,14 @@ AgentDetection detect_ai_agent_here() {
   record_env_marker(best, out);
   detect_from_ancestry(::getppid(), out);
   return out;
+}
+
+Status refuse_reveal_if_agent(const AgentDetection& d, std::string_view what) {
+  if (!d.detected) return {};
+  return fail(Code::denied,
+              fmt::format("refusing to reveal {}: caller runs under an AI agent ({}, {})", what,
+                          d.name, d.via),
+              "reveal values in your own terminal; a masked 'ward get' works here");
 }
 
 }  // namespace ward

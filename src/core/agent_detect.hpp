@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/result.hpp"
+
 namespace ward {
 
 // The verdict, with the evidence that decided it.
@@ -44,5 +46,9 @@ AgentDetection detect_ai_agent(const std::vector<std::string>& env_names, pid_t 
 
 // detect_ai_agent for the current process, reading names straight from environ.
 AgentDetection detect_ai_agent_here();
+
+// denied, naming the agent and how it was found, when d detected one: the
+// one refusal every value-revealing path gives.
+Status refuse_reveal_if_agent(const AgentDetection& d, std::string_view what);
 
 }  // namespace ward

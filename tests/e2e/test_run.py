@@ -6,6 +6,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -176,6 +177,41 @@ class Masking(RunCase):
         self.assertEqual(os.waitstatus_to_exitcode(status), 0, text)
         self.assertIn("tty 111 [masked:OPENAI]", text)
         self.assertNotIn(OPENAI, text)
+
+    def test_pty_window_resize_reaches_child(self):
+        code = ("import signal,shutil,sys,time,os\n"
+                "got=[]\n"
+                "signal.signal(signal.SIGWINCH, lambda *a: got.append(1))\n"
+                "print('ready', shutil.get_terminal_size().columns, flush=True)\n"
+                "t=time.time()\n"
+                "while not got and time.time()-t<10: time.sleep(0.02)\n"
+                "print('resized', os.get_terminal_size(0).columns, os.environ['OPENAI'], flush=True)\n")
+        import fcntl, struct, termios
+        pid, fd = pty.fork()
+        if pid == 0:
+            fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+            os.execve(WARD, [WARD, "run", "--secret", "llm/openai", "--", PY, "-c", code],
+                      self.env)
+        out = b""
+        deadline = time.time() + 20
+        resized = False
+        while time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.2)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            if not resized and b"ready 100" in out:
+                fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
+                os.kill(pid, signal.SIGWINCH)  # what the terminal does on a resize
+                resized = True
+        os.waitpid(pid, 0)
+        text = out.decode(errors="replace")
+        self.assertIn("resized 132 [masked:OPENAI]", text)
 
     def test_ward_mask_filter(self):
         text = f"log line {ANTHROPIC} and {DBPASS}\n".encode()

@@ -206,8 +206,10 @@ Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&) {
 
 // HMAC of a message under a key derived from the vault key for one purpose,
 // so plain files (the trust store) can be authenticated by the user's vault.
-Result<Message> handle_mac(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_mac(AgentState& st, const Peer& peer, Message& req) {
   std::string purpose = TRY(json_string(req.body, "purpose"));
+  // A MAC is what makes a project trusted: never sign for an AI agent.
+  TRY(check_reveal_allowed(peer, "a trust signature"));
   if (purpose != "trust")
     return fail(Code::protocol, fmt::format("unknown mac purpose '{}'", purpose));
   std::string message = TRY(json_string(req.body, "message"));

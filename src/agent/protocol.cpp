@@ -65,6 +65,10 @@ Status write_message(int fd, const Message& message) {
   if (message.payload) body["payload"] = message.payload->size();
   std::string text = body.dump();
   if (text.size() > kMaxFrame) return fail(Code::protocol, "message too large");
+  if (message.payload && message.payload->size() > kMaxFrame) {
+    return fail(Code::invalid_input, "the values asked for exceed one message (1 MiB)",
+                "ask for fewer secrets at a time");
+  }
   std::string frame(4, '\0');
   put_length(reinterpret_cast<std::uint8_t*>(frame.data()),
              static_cast<std::uint32_t>(text.size()));

@@ -98,7 +98,11 @@ void serve_connection(AgentState& st, Fd conn) {
         response = result ? std::move(*result) : error_message(result.error());
       }
     }
-    if (!write_message(conn.get(), response) || st.stop) break;
+    auto sent = write_message(conn.get(), response);
+    if (!sent && sent.error().code == Code::invalid_input) {
+      sent = write_message(conn.get(), error_message(sent.error()));
+    }
+    if (!sent || st.stop) break;
   }
   --g_connections;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/output.hpp"
 #include "cli/run_support.hpp"
+#include "core/agent_detect.hpp"
 #include "core/paths.hpp"
 #include "mask/masker.hpp"
 #include "run/trust.hpp"
@@ -182,6 +183,7 @@ Status cmd_trust(const Context& ctx, const TrustOptions& o) {
     fmt::print("no longer trusted: {}\n", o.revoke);
     return {};
   }
+  TRY(refuse_reveal_if_agent(detect_ai_agent_here(), "a trust signature"));
   KeyAccessFactory keys(ctx);
   KeyAccess& access = TRY(keys.get());
   TRY(store.trust(o.dir, [&](std::string_view message) { return access.mac(message); }));

@@ -37,6 +37,11 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
                   fmt::format("{} line {}: {} cannot be a secret path", o.file, e.line, e.name),
                   valid.error().hint);
     }
+    if (e.value.size() > kMaxValueSize) {
+      return fail(Code::invalid_input,
+                  fmt::format("{} line {}: value of {} is larger than {} bytes", o.file, e.line,
+                              e.name, kMaxValueSize));
+    }
     paths.push_back(std::move(path));
   }
   TRY(ctx.open_store());
@@ -54,11 +59,6 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
       print_warning(fmt::format("{}: empty value, not imported", e.name));
       tmpl += fmt::format("{}=\n", e.name);
       continue;
-    }
-    if (e.value.size() > kMaxValueSize) {
-      return fail(Code::invalid_input,
-                  fmt::format("{} line {}: value of {} is larger than {} bytes", o.file, e.line,
-                              e.name, kMaxValueSize));
     }
     if (!o.dry_run) {
       if (agent) {

@@ -36,7 +36,8 @@ std::vector<std::string> split_run_command(std::vector<std::string>& args) {
       args.erase(it, args.end());
       return command;
     }
-    if (word == "--secret" || word == "--env-file" || word == "--mask") {
+    if (word == "--secret" || word == "--env-file" || word == "--mask" ||
+        word == "--passphrase-file" || word == "--passphrase-fd" || word == "--totp-file") {
       if (it + 1 == args.end()) break;
       ++it;
       continue;

@@ -43,6 +43,13 @@ struct RunOptions {
 
 Result<std::vector<Request>> requests_from_options(const RunOptions& o) {
   std::vector<Request> out;
+  for (const auto& file : o.env_files) {
+    for (auto& entry : TRY(load_template_file(file))) {
+      std::string origin = fmt::format("{}:{}", file, entry.line);
+      std::string var = entry.var;
+      out.push_back(Request{var, origin, std::move(entry), ""});
+    }
+  }
   for (const auto& spec : o.secrets) {
     auto eq = spec.find('=');
     std::string path = spec.substr(0, eq);
@@ -55,13 +62,6 @@ Result<std::vector<Request>> requests_from_options(const RunOptions& o) {
     entry.var = var;
     entry.parts.push_back(TemplatePart{true, path, {}});
     out.push_back(Request{var, "--secret", std::move(entry), ""});
-  }
-  for (const auto& file : o.env_files) {
-    for (auto& entry : TRY(load_template_file(file))) {
-      std::string origin = fmt::format("{}:{}", file, entry.line);
-      std::string var = entry.var;
-      out.push_back(Request{var, origin, std::move(entry), ""});
-    }
   }
   return out;
 }
@@ -133,18 +133,25 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
   std::string tool = TRY(resolve_tool(o.command[0], path_env ? path_env : ""));
 
   ChildEnv env = ChildEnv::from_environ(environ);
+  // The child must not unlock the vault on its own.
+  env.remove("WARD_PASSPHRASE_FILE");
   std::vector<Request> reqs = requests_from_environment(env);
-  if (o.pristine) env = pristine_env(env);
+  if (o.pristine) {
+    env = pristine_env(env);
+    reqs.clear();  // nothing from the environment, not even its ward values
+  }
   if (o.no_secrets) {
     reqs.clear();
   } else {
-    auto explicit_reqs = TRY(requests_from_options(o));
-    for (auto& r : explicit_reqs) reqs.push_back(std::move(r));
+    // Sources in rising precedence: the environment, the tool's template,
+    // --env-file, then --secret; a later source wins for the same variable.
     KeyAccessFactory keys(ctx);
     for (auto& entry : TRY(tool_template(ctx, keys, basename_of(o.command[0])))) {
       std::string var = entry.var;
       reqs.push_back(Request{var, "template", std::move(entry), ""});
     }
+    auto explicit_reqs = TRY(requests_from_options(o));
+    for (auto& r : explicit_reqs) reqs.push_back(std::move(r));
     // Later sources win over earlier ones for the same variable.
     std::vector<Request> unique;
     for (auto it = reqs.rbegin(); it != reqs.rend(); ++it) {
@@ -161,6 +168,7 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
       TRY(grant(access, reqs, env, mask_values));
     }
     TRY(restrict_descendants(ctx, keys, reqs));
+    if (o.mask == "never") mask_values.clear();
     auto set = TRY(MaskSet::build(std::move(mask_values)));
     for (const auto& label : set->skipped_labels()) {
       print_warning(fmt::format("{} is shorter than {} characters and will not be masked", label,

@@ -51,7 +51,13 @@ Result<std::optional<std::string>> read_trusted_project_file(KeyAccessFactory& k
   KeyAccess& access = TRY(keys.get());
   MacFn mac = [&](std::string_view message) { return access.mac(message); };
   std::string why;
-  auto verdict = TRY(store.check(project, mac, &why));
+  auto checked = store.check(project, mac, &why);
+  if (!checked && checked.error().code == Code::denied) {
+    // Inside an AI agent or a restricted child the agent will not vouch for files.
+    print_warning(fmt::format("ignoring {}: {}", path, checked.error().message));
+    return std::optional<std::string>();
+  }
+  auto verdict = TRY(std::move(checked));
   if (verdict != TrustStore::Verdict::trusted) {
     print_warning(fmt::format("ignoring {}: {}", path, why.empty() ? "not trusted" : why));
     print_warning(fmt::format("run 'ward trust {}' once you have read it", project));
@@ -154,6 +160,13 @@ Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& 
       value = std::move(opened[next_blob++]);
     }
     env.set(r.var, value);
+    // Only what came from the vault is masked: a literal like MODE=production is not a secret.
+    if (r.entry) {
+      if (r.entry->paths().empty()) continue;
+      for (const auto& p : r.entry->paths())
+        masks.push_back(MaskValue{r.var, by_path.at(p).clone()});
+      if (r.entry->parts.size() == 1) continue;
+    }
     masks.push_back(MaskValue{r.var, std::move(value)});
   }
   return {};

@@ -36,7 +36,10 @@ Result<SecretBytes> read_line_fd(int fd) {
       return errno_error(Code::io, "cannot read passphrase");
     }
     if (r == 0 || c == '\n') break;
-    if (n == kMaxLine) return fail(Code::invalid_input, "passphrase line too long");
+    if (n == kMaxLine) {
+      return fail(Code::invalid_input, "input line longer than 4096 bytes",
+                  "use --stdin or --from-file for long values");
+    }
     line.data()[n++] = c;
   }
   if (n > 0 && line.data()[n - 1] == '\r') --n;

@@ -178,7 +178,8 @@ std::vector<SecretBytes> mask_forms(const SecretBytes& value) {
   append_mask_forms(value, arena, spans);
   std::vector<SecretBytes> forms;
   forms.reserve(spans.size());
-  for (const FormSpan& span : spans) forms.push_back(SecretBytes::copy_of(arena.data() + span.offset, span.length));
+  for (const FormSpan& span : spans)
+    forms.push_back(SecretBytes::copy_of(arena.data() + span.offset, span.length));
   return forms;
 }
 

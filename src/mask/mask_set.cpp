@@ -20,8 +20,8 @@
 //  - The compiler's temporaries and the first compiled copy live in ordinary
 //    heap memory and are freed, unwiped, before build returns; Hyperscan offers
 //    no hook for them. The serialized copy is wiped before it is freed.
-//  - Scratch space (per masker) holds scanning state, not patterns; it comes
-//    from the default allocator.
+//  - Scratch space (one per masker) holds scanning state, not the patterns;
+//    it comes from Hyperscan's default allocator.
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -71,6 +71,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   SecretBytes forms_arena;
   std::vector<FormSpan> spans;
   std::vector<Candidate> candidates;
+  std::vector<std::string> labels;  // of the values kept, as replacements_
   for (MaskValue& value : values) {
     if (value.value.size() < kMinMaskLength) {
       set->skipped_.push_back(std::move(value.label));
@@ -78,6 +79,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     }
     const auto label = static_cast<std::uint32_t>(set->replacements_.size());
     set->replacements_.push_back("[masked:" + value.label + "]");
+    labels.push_back(value.label);
     spans.clear();
     append_mask_forms(value.value, forms_arena, spans);
     for (const FormSpan& span : spans) {
@@ -98,8 +100,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   });
   std::vector<bool> keep(candidates.size(), false);
   for (std::size_t i = 0; i < order.size(); ++i) {
-    keep[order[i]] =
-        i == 0 || bytes_of(candidates[order[i]]) != bytes_of(candidates[order[i - 1]]);
+    keep[order[i]] = i == 0 || bytes_of(candidates[order[i]]) != bytes_of(candidates[order[i - 1]]);
   }
 
   // 3. The kept patterns, in value order, in a compact arena.
@@ -113,8 +114,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     if (!keep[i]) continue;
     const Candidate& c = candidates[i];
     std::memcpy(set->arena_.data() + offset, forms_arena.data() + c.span.offset, c.span.length);
-    set->patterns_.push_back(
-        Pattern{offset, static_cast<std::uint32_t>(c.span.length), c.label});
+    set->patterns_.push_back(Pattern{offset, static_cast<std::uint32_t>(c.span.length), c.label});
     set->max_length_ = std::max<std::size_t>(set->max_length_, c.span.length);
     offset += c.span.length;
   }
@@ -134,17 +134,16 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   }
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
-  const hs_error_t compiled =
-      hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(),
-                           static_cast<unsigned>(count), HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
+  const hs_error_t compiled = hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(),
+                                                   lengths.data(), static_cast<unsigned>(count),
+                                                   HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
   std::unique_ptr<hs_database_t, DatabaseDeleter> db(raw_db);
   std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(raw_error);
   if (compiled != HS_SUCCESS) {
     // Hyperscan's message is not repeated: only labels may appear in errors.
     std::string where;
     if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < count) {
-      const std::string& r = set->replacements_[set->patterns_[error->expression].label];
-      where = " (a pattern of " + r.substr(8, r.size() - 9) + ")";
+      where = " (a pattern of " + labels[set->patterns_[error->expression].label] + ")";
     }
     return fail(Code::internal, "hyperscan cannot compile the masking patterns" + where);
   }
@@ -163,7 +162,10 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     return fail(Code::internal, "hyperscan cannot size the masking database");
   }
   constexpr std::size_t kAlign = 64;  // Hyperscan needs 8; its bytecode likes 64
-  set->database_memory_ = SecretBytes(db_size + kAlign);
+  // Slack after the database: it ends next to a guard page, and Hyperscan
+  // has read past the ends of buffers before (see stream_masker.cpp).
+  constexpr std::size_t kSlack = 64;
+  set->database_memory_ = SecretBytes(db_size + kAlign + kSlack);
   const auto address = reinterpret_cast<std::uintptr_t>(set->database_memory_.data());
   auto* placed = reinterpret_cast<hs_database_t*>((address + kAlign - 1) & ~(kAlign - 1));
   if (hs_deserialize_database_at(serialized.get(), serialized_length, placed) != HS_SUCCESS) {
@@ -179,7 +181,8 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   // 6. The prefix index for deciding what to hold back.
   std::vector<std::span<const std::uint8_t>> views;
   views.reserve(count);
-  for (const Pattern& p : set->patterns_) views.emplace_back(set->arena_.data() + p.offset, p.length);
+  for (const Pattern& p : set->patterns_)
+    views.emplace_back(set->arena_.data() + p.offset, p.length);
   set->prefixes_.build(std::move(views));
 
   return std::shared_ptr<const MaskSet>(std::move(set));

@@ -96,17 +96,24 @@ class StreamMasker {
   // Bytes written but not yet appended to any out.
   std::size_t held_back() const { return carry_length_; }
 
+ private:
   // One occurrence of a pattern, in offsets of the current scan window.
   struct Match {
     std::size_t start = 0;
     std::size_t end = 0;
     std::uint32_t pattern = 0;
   };
-
- private:
+  struct ScanContext;
   enum class End { open, closed };  // more input may follow, or the stream ended
+
   void process(std::span<const std::uint8_t> in, End end, std::string& out);
-  void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t keep_below);
+  // Adds the occurrences in buffer that start before start_limit and end after
+  // end_floor (offsets in buffer), shifted by base into window offsets.
+  void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
+            std::size_t end_floor);
+  // Hyperscan's match callback.
+  static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                      unsigned int flags, void* context);
 
   std::shared_ptr<const MaskSet> set_;
   hs_scratch* scratch_ = nullptr;
@@ -114,9 +121,10 @@ class StreamMasker {
   // locked memory of the longest pattern's length.
   SecretBytes carry_;
   std::size_t carry_length_ = 0;
-  // carry + the head of the next write, scanned for matches that start in
-  // the carry: twice the longest pattern's length.
-  SecretBytes join_;
+  // Where small windows, the carry's join with the next write and the end of
+  // a large write are copied to be scanned, with readable slack after them.
+  SecretBytes scan_buffer_;
+  std::size_t copy_limit_ = 0;  // windows up to this size are copied whole
   std::vector<Match> matches_;
   std::vector<std::size_t> hits_;  // suffix lengths that are pattern prefixes
 };

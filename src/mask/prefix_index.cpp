@@ -53,7 +53,8 @@ void PrefixIndex::build(std::vector<std::span<const std::uint8_t>> patterns) {
   key_ = SecretBytes::random(sizeof(std::uint64_t));
   std::uint64_t drawn = 0;
   std::memcpy(&drawn, key_.data(), sizeof drawn);
-  const std::uint64_t b = (drawn % (kPrime - 1 - (std::uint64_t{1} << 32))) + (std::uint64_t{1} << 32);
+  const std::uint64_t b =
+      (drawn % (kPrime - 1 - (std::uint64_t{1} << 32))) + (std::uint64_t{1} << 32);
   std::memcpy(key_.data(), &b, sizeof b);
 
   // Bloom filter: 16 bits per prefix (~6% false positives), at least 4 Kib.

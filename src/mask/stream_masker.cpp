@@ -2,13 +2,23 @@
 // what could still become a match.
 //
 // Each write looks at the window carry + input, where carry is what the last
-// write held back (at most the longest pattern's length minus one). The
-// window is never built by copying the input: matches starting in the carry
-// are found by scanning carry + the first K input bytes (K = longest pattern
-// - 1, enough to finish any of them) in a small join buffer, matches starting
-// in the input by scanning the input where it lies.
+// write held back (at most K = the longest pattern's length minus one).
 //
-// Then, on the window's offsets:
+// Finding every occurrence in the window. Hyperscan 5.4 can read past the end
+// of the buffer it scans (one byte seen here, on buffers of 30-31 and 62-65
+// bytes; the AVX512VBMI Teddy bug fixed in vectorscan #322/#333): a buffer that
+// ends just before an unmapped page — the guard page after a SecretBytes, the
+// end of an mmap'ed read buffer — would crash the scan. So hs_scan only ever
+// sees buffers followed by at least kScanSlack readable bytes:
+//  - a small window (up to copy_limit_) is copied whole into scan_buffer_,
+//    which has slack, and scanned once;
+//  - a large write is scanned where it lies except for its last kScanSlack
+//    bytes (the "body"); matches that start in the carry are found in a copy of
+//    carry + the first K input bytes, and matches that end in the last
+//    kScanSlack bytes in a copy of the write's last kScanSlack + K bytes. The
+//    input is never copied whole.
+//
+// Deciding, on the window's offsets:
 //  - an "open" position j is one where window[j..end) is a proper prefix of
 //    some pattern (PrefixIndex::suffix_hits): more input could complete a
 //    pattern there, so nothing at or after it can be decided yet;
@@ -23,8 +33,9 @@
 // output is the same however the stream is split into writes, and equals the
 // leftmost-longest masking of the whole stream at once.
 //
-// Without a match and with nothing to hold back (the common case) a write
-// costs one hs_scan, K multiply-adds in the prefix index and one append.
+// Without a match and with nothing to hold back (the common case) a large
+// write costs one hs_scan of its body, one of its last K + kScanSlack bytes, K
+// multiply-adds in the prefix index and one append.
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -38,25 +49,29 @@ namespace ward {
 
 namespace {
 
-using Match = StreamMasker::Match;
-
 // hs_scan takes an unsigned length; larger writes are masked in pieces.
 constexpr std::size_t kMaxScan = std::size_t{1} << 30;
-
-struct ScanContext {
-  std::vector<Match>* matches;
-  std::size_t base;
-  std::size_t keep_below;
-};
+// Readable bytes kept after the end of every buffer hs_scan sees: a vector.
+constexpr std::size_t kScanSlack = 64;
 
 }  // namespace
+
+struct StreamMasker::ScanContext {
+  std::vector<Match>* matches;
+  std::size_t base;
+  std::size_t start_limit;
+  std::size_t end_floor;
+};
 
 StreamMasker::StreamMasker(std::shared_ptr<const MaskSet> set) : set_(std::move(set)) {
   if (set_->database_ == nullptr) return;
   if (hs_clone_scratch(set_->prototype_scratch_, &scratch_) != HS_SUCCESS) std::abort();
   const std::size_t k = set_->max_length_ - 1;
   carry_ = SecretBytes(std::max<std::size_t>(k, 1));
-  join_ = SecretBytes(std::max<std::size_t>(2 * k, 1));
+  // Above the copy limit a write is longer than K + 2 * kScanSlack, so its
+  // body and its copied end do not overlap the carry's join.
+  copy_limit_ = std::max<std::size_t>(4096, 2 * k + 2 * kScanSlack);
+  scan_buffer_ = SecretBytes(copy_limit_ + kScanSlack);
 }
 
 StreamMasker::~StreamMasker() {
@@ -75,24 +90,22 @@ void StreamMasker::finish(std::string& out) {
   process({}, End::closed, out);
 }
 
-namespace {
-
-// Collects every occurrence; Hyperscan delivers them in order of end offset.
-int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int,
-             void* context) {
+// Collects the occurrences the context asks for; Hyperscan delivers them in
+// order of end offset.
+int StreamMasker::on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                           unsigned int, void* context) {
   auto* scan = static_cast<ScanContext*>(context);
-  if (from < scan->keep_below) {
+  if (from < scan->start_limit && to > scan->end_floor) {
     scan->matches->push_back(Match{scan->base + static_cast<std::size_t>(from),
                                    scan->base + static_cast<std::size_t>(to), id});
   }
   return 0;
 }
 
-}  // namespace
-
 void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
-                        std::size_t keep_below) {
-  ScanContext context{&matches_, base, keep_below};
+                        std::size_t start_limit, std::size_t end_floor) {
+  if (buffer.empty()) return;
+  ScanContext context{&matches_, base, start_limit, end_floor};
   const hs_error_t rc =
       hs_scan(set_->database_, reinterpret_cast<const char*>(buffer.data()),
               static_cast<unsigned>(buffer.size()), 0, scratch_, on_match, &context);
@@ -107,24 +120,36 @@ void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::strin
     out.append(reinterpret_cast<const char*>(in.data()), in.size());
     return;
   }
+  constexpr std::size_t kAll = std::numeric_limits<std::size_t>::max();
   const std::size_t k = set.max_length_ - 1;
   const std::size_t c = carry_length_;
   const std::size_t n = in.size();
   const std::size_t len = c + n;
+  std::uint8_t* buffer = scan_buffer_.data();
 
   matches_.clear();
   hits_.clear();
-  // A contiguous view of the window's last min(len, K) or more bytes.
-  std::span<const std::uint8_t> tail = in;
-  if (c > 0) {
-    const std::size_t head = std::min(n, k);
-    std::memcpy(join_.data(), carry_.data(), c);
-    if (head > 0) std::memcpy(join_.data() + c, in.data(), head);
-    const std::span<const std::uint8_t> join{join_.data(), c + head};
-    scan(join, 0, c);
-    if (head == n) tail = join;
+  // A contiguous copy of the window's last min(len, K) bytes or more.
+  std::span<const std::uint8_t> tail;
+  if (len <= copy_limit_) {
+    if (c > 0) std::memcpy(buffer, carry_.data(), c);
+    if (n > 0) std::memcpy(buffer + c, in.data(), n);
+    tail = {buffer, len};
+    scan(tail, 0, kAll, 0);
+  } else {
+    // n > K + 2 * kScanSlack here (see the constructor).
+    if (c > 0) {  // matches that start in the carry end within K input bytes
+      std::memcpy(buffer, carry_.data(), c);
+      std::memcpy(buffer + c, in.data(), k);
+      scan({buffer, c + k}, 0, c, 0);
+    }
+    const std::size_t body = n - kScanSlack;
+    scan(in.first(body), c, kAll, 0);   // may read on into the last kScanSlack bytes
+    const std::size_t from = body - k;  // where a match ending after body can start
+    std::memcpy(buffer, in.data() + from, n - from);
+    tail = {buffer, n - from};
+    scan(tail, c + from, kAll, body - from);
   }
-  if (n > 0) scan(in, c, std::numeric_limits<std::size_t>::max());
   if (end == End::open) set.prefixes_.suffix_hits(tail, std::min(k, len), hits_);
 
   if (matches_.size() > 1) {
@@ -164,7 +189,7 @@ void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::strin
   }
   emit(emitted, limit);
 
-  // Hold back window[limit, len); tail ends at the window's end and is long enough.
+  // Hold back window[limit, len): the end of tail.
   const std::size_t keep = len - limit;
   if (keep > 0) std::memmove(carry_.data(), tail.data() + tail.size() - keep, keep);
   carry_length_ = keep;

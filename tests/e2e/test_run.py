@@ -98,6 +98,28 @@ class Grants(RunCase):
         self.assert_error(self.ward("run", "--secret", "no/such", "--", "true"), 5, "no secret")
         self.assert_error(self.ward("run", "--", "definitely-not-a-command-xyz"), 5, "")
 
+    def test_explicit_secret_beats_template_and_literals_not_masked(self):
+        py3 = shutil.which("python3")
+        with open(os.path.join(self.config, "templates", "python3.env"), "w") as fh:
+            fh.write("KEY=${ward:llm/anthropic}\nMODE=production\n")
+        code = "import os;print(os.environ['KEY'] == os.environ.get('EXPECT'), os.environ['MODE'])"
+        proc = self.ward("run", "--secret", "llm/openai=KEY", "--", py3, "-c", code,
+                         env={"EXPECT": OPENAI})
+        self.assertEqual(proc.stdout.decode().strip(), "True production", proc.stderr)
+
+    def test_child_cannot_unlock_with_inherited_passphrase_file(self):
+        env = self.run_env(env={"WARD_PASSPHRASE_FILE": self.passfile})
+        self.assertNotIn("WARD_PASSPHRASE_FILE", env)
+
+    def test_pristine_drops_environment_grants(self):
+        env = self.run_env("--pristine", env={"MY_KEY": "ward://llm/openai"})
+        self.assertNotIn("MY_KEY", env)
+
+    def test_global_option_after_run(self):
+        proc = self.ward("run", "--passphrase-file", self.passfile, "--mask", "never", "--secret",
+                         "llm/openai", "--", PRINTENV, "OPENAI")
+        self.assertEqual(proc.stdout.decode().strip(), OPENAI, proc.stderr)
+
     def test_exit_status_and_signals_pass_through(self):
         self.assertEqual(self.ward("run", "--", "sh", "-c", "exit 7").returncode, 7)
         self.assertEqual(self.ward("run", "--secret", "llm/openai", "--", "sh", "-c",
@@ -375,6 +397,14 @@ class Secure(RunCase):
         self.assertIn("ward trust", proc.stderr.decode())
         self.assertIn(f"OPENAI={OPENAI}", proc.stdout.decode())
         self.ward("trust", "--revoke", project, check=True)
+        self.assertEqual(json.loads(self.ward("trust", "--list", "--json").stdout), [])
+
+    def test_trust_refused_under_ai_agent(self):
+        project = os.path.join(self.tmp, "project")
+        os.makedirs(os.path.join(project, ".ward"))
+        self.allowlist("x: [Y]\n", os.path.join(project, ".ward", "allowlist.yaml"))
+        proc = self.ward("trust", project, env={"CLAUDECODE": "1"})
+        self.assert_error(proc, 3, "AI agent")
         self.assertEqual(json.loads(self.ward("trust", "--list", "--json").stdout), [])
 
     def test_forged_trust_entry_rejected(self):

@@ -1,6 +1,8 @@
 #include "mask/masker.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -300,7 +302,8 @@ TEST(StreamMasker, AdjacentMatches) {
   const std::string text = "alpha-secretalpha-secretbravo-secret";
   const std::string expected = "[masked:A][masked:A][masked:B]";
   EXPECT_EQ(mask(set, text), expected);
-  for (std::size_t size = 1; size < 8; ++size) EXPECT_EQ(mask_in_chunks(set, text, {size}), expected);
+  for (std::size_t size = 1; size < 8; ++size)
+    EXPECT_EQ(mask_in_chunks(set, text, {size}), expected);
 }
 
 TEST(StreamMasker, Utf8AroundValueIsIntact) {
@@ -316,7 +319,8 @@ TEST(StreamMasker, BinaryBytesIncludingNul) {
   const std::string value("ab\0cd\xff\x01z", 8);
   auto set = make_set({{"BIN", value}});
   const std::string text = std::string("\0\0\xfe", 3) + value + std::string("\0\xff", 2);
-  const std::string expected = std::string("\0\0\xfe", 3) + "[masked:BIN]" + std::string("\0\xff", 2);
+  const std::string expected =
+      std::string("\0\0\xfe", 3) + "[masked:BIN]" + std::string("\0\xff", 2);
   EXPECT_EQ(mask(set, text), expected);
   EXPECT_EQ(mask_in_chunks(set, text, {1}), expected);
   EXPECT_EQ(mask(set, "<" + to_hex(as_bytes(value)) + ">"), "<[masked:BIN]>");
@@ -381,6 +385,61 @@ TEST(StreamMasker, MatchesTheReferenceOnRandomText) {
     }
     EXPECT_EQ(mask_in_chunks(set, text, {1 + rng() % 9, 1 + rng() % 40}), reference.mask(text));
   }
+}
+
+TEST(StreamMasker, LargeWritesMaskValuesAtEveryPosition) {
+  // Writes above the copy limit are scanned in place, with the carry's join
+  // and the write's last bytes scanned from copies: a value must be masked
+  // wherever it falls across those seams.
+  const std::string value = "AKIAIOSFODNN7EXAMPLE";
+  const std::string encoded = to_base64(as_bytes(value));
+  auto set = make_set({{"A", value}});
+  const std::string filler(9000, '.');
+  for (const std::string& form : {value, encoded}) {
+    const std::string text = filler + form + filler;
+    const std::string expected = filler + "[masked:A]" + filler;
+    for (std::size_t split = filler.size() - 150; split <= filler.size() + form.size() + 150;
+         ++split) {
+      StreamMasker masker(set);
+      std::string out;
+      write(masker, std::string_view(text).substr(0, split), out);
+      write(masker, std::string_view(text).substr(split), out);
+      masker.finish(out);
+      ASSERT_EQ(out, expected) << "split at " << split;
+    }
+  }
+}
+
+TEST(StreamMasker, NeverReadsPastTheEndOfTheInput) {
+  // Hyperscan 5.4 reads past the end of some buffers it scans; the masker
+  // must not let it read past the caller's. The input ends at an unmapped page.
+  const std::string value = "5454433AA4872AB0";
+  auto set = make_set({{"V", value}});
+  const long page = sysconf(_SC_PAGESIZE);
+  const std::size_t span = 32 * static_cast<std::size_t>(page);
+  auto* region = static_cast<std::uint8_t*>(
+      mmap(nullptr, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(region, MAP_FAILED);
+  ASSERT_EQ(mprotect(region + span, page, PROT_NONE), 0);
+  // The 62 bytes that made hs_scan read one byte too far (found by fuzz_masker),
+  // at the end of inputs of many lengths.
+  const std::string trigger =
+      to_hex(as_bytes(value)) + std::string("\0\t\x10\0\x18", 5) + value + value.substr(0, 9);
+  ASSERT_EQ(trigger.size(), 62u);
+  for (std::size_t length = 1; length < 20000; length += length < 300 ? 1 : 61) {
+    std::uint8_t* in = region + span - length;
+    for (std::size_t i = 0; i < length; ++i) {
+      const std::size_t from_end = length - i;
+      in[i] = static_cast<std::uint8_t>(
+          from_end <= trigger.size() ? trigger[trigger.size() - from_end] : "abc012"[i % 6]);
+    }
+    StreamMasker masker(set);
+    std::string out;
+    masker.write({in, length}, out);
+    masker.finish(out);
+    EXPECT_EQ(out.find(value), std::string::npos);
+  }
+  munmap(region, span + page);
 }
 
 TEST(StreamMasker, ChunkingNeverChangesTheOutput) {

@@ -15,6 +15,8 @@
 #   2. `ward ls` and `ward ls --json` on a vault of BENCH_SECRETS secrets
 #   3. `ward unlock` as a whole process (interactive KDF), and the Argon2id
 #      cost of each profile from ward_bench
+#   4. `ward run` against its physical floor, and dotenvx: bench/run_bench.sh,
+#      run at the end on the same BUILD_DIR (its own throwaway vault)
 #
 # Knobs (environment):
 #   BENCH_RUNS=200 BENCH_WARMUP=20      runs of the short commands (get)
@@ -271,3 +273,13 @@ if have_hf != "1":
     print("NOTE: timed with the python3 fallback, not hyperfine; figures include python's spawn cost")
 print(f"JSON results in {out}")
 EOF
+
+# --- 4. ward run -----------------------------------------------------------------
+if [[ -f $ROOT/bench/run_bench.sh ]]; then
+  if ((HAVE_HYPERFINE)); then
+    section "4. ward run vs its floors (bench/run_bench.sh $BUILD_DIR)"
+    BENCH_OUT=$OUT bash "$ROOT/bench/run_bench.sh" "$BUILD_DIR"
+  else
+    echo "bench: skipping bench/run_bench.sh, which needs hyperfine" >&2
+  fi
+fi

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <string_view>
 
@@ -122,28 +123,54 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
 
   // 4. One literal database. Hyperscan reports each occurrence at its end; the
   // start is end - length (literals), which SOM_LEFTMOST also reports.
+  // Patterns up to kDirectPrefix bytes go in whole (id = pattern index).
+  // Hyperscan refuses literals of a few kilobytes, and a private key's hex is
+  // longer, so a longer pattern is represented by its first kMarkerLength
+  // bytes, its "marker" (id = pattern count + marker index, one per distinct
+  // marker): the masker compares the window with the patterns behind every
+  // marker it finds.
   const std::size_t count = set->patterns_.size();
-  std::vector<const char*> expressions(count);
-  std::vector<std::size_t> lengths(count);
-  std::vector<unsigned> ids(count);
-  std::vector<unsigned> flags(count, HS_FLAG_SOM_LEFTMOST);
-  for (std::size_t i = 0; i < count; ++i) {
-    expressions[i] = reinterpret_cast<const char*>(set->arena_.data()) + set->patterns_[i].offset;
-    lengths[i] = set->patterns_[i].length;
-    ids[i] = static_cast<unsigned>(i);
+  std::vector<const char*> expressions;
+  std::vector<std::size_t> lengths;
+  std::vector<unsigned> ids;
+  std::vector<std::uint32_t> owners;                     // a pattern behind each expression
+  std::map<std::string_view, std::uint32_t> marker_ids;  // views into arena_
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const Pattern& p = set->patterns_[i];
+    const char* bytes = reinterpret_cast<const char*>(set->arena_.data()) + p.offset;
+    if (p.length <= kDirectPrefix) {
+      expressions.push_back(bytes);
+      lengths.push_back(p.length);
+      ids.push_back(i);
+      owners.push_back(i);
+      continue;
+    }
+    const std::string_view marker(bytes, kMarkerLength);
+    auto [it, fresh] =
+        marker_ids.try_emplace(marker, static_cast<std::uint32_t>(set->markers_.size()));
+    if (fresh) {
+      set->markers_.emplace_back();
+      expressions.push_back(bytes);
+      lengths.push_back(kMarkerLength);
+      ids.push_back(static_cast<unsigned>(count + it->second));
+      owners.push_back(i);
+    }
+    set->markers_[it->second].push_back(i);
   }
+  std::vector<unsigned> flags(expressions.size(), HS_FLAG_SOM_LEFTMOST);
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
-  const hs_error_t compiled = hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(),
-                                                   lengths.data(), static_cast<unsigned>(count),
-                                                   HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
+  const hs_error_t compiled = hs_compile_lit_multi(
+      expressions.data(), flags.data(), ids.data(), lengths.data(),
+      static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
   std::unique_ptr<hs_database_t, DatabaseDeleter> db(raw_db);
   std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(raw_error);
   if (compiled != HS_SUCCESS) {
     // Hyperscan's message is not repeated: only labels may appear in errors.
     std::string where;
-    if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < count) {
-      where = " (a pattern of " + labels[set->patterns_[error->expression].label] + ")";
+    if (error && error->expression >= 0 &&
+        static_cast<std::size_t>(error->expression) < owners.size()) {
+      where = " (a pattern of " + labels[set->patterns_[owners[error->expression]].label] + ")";
     }
     return fail(Code::internal, "hyperscan cannot compile the masking patterns" + where);
   }
@@ -183,7 +210,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   views.reserve(count);
   for (const Pattern& p : set->patterns_)
     views.emplace_back(set->arena_.data() + p.offset, p.length);
-  set->prefixes_.build(std::move(views));
+  set->prefixes_.build(std::move(views), kDirectPrefix);
 
   return std::shared_ptr<const MaskSet>(std::move(set));
 }

@@ -63,9 +63,20 @@ class MaskSet {
     std::uint32_t label = 0;  // index into replacements_
   };
 
-  SecretBytes arena_;                      // every pattern's bytes, back to back
-  std::vector<Pattern> patterns_;          // Hyperscan id = index
-  std::vector<std::string> replacements_;  // "[masked:LABEL]" per label
+  // Patterns up to kDirectPrefix bytes are in the database whole, and their
+  // prefixes in prefixes_. A longer pattern (a private key's hex is 6 KB;
+  // Hyperscan refuses literals of a few KB) is in the database only as its
+  // first kMarkerLength bytes, its "marker" (ids from pattern_count() on):
+  // the masker compares the window with the patterns behind each marker it
+  // finds, both to confirm an occurrence and to hold back a long prefix, so
+  // the check after a write stays O(kDirectPrefix) however long the patterns.
+  static constexpr std::size_t kDirectPrefix = 255;
+  static constexpr std::size_t kMarkerLength = 32;
+
+  SecretBytes arena_;                                // every pattern's bytes, back to back
+  std::vector<Pattern> patterns_;                    // Hyperscan id = index if short
+  std::vector<std::vector<std::uint32_t>> markers_;  // the long patterns with each marker
+  std::vector<std::string> replacements_;            // "[masked:LABEL]" per label
   std::vector<std::string> skipped_;
   std::size_t max_length_ = 0;
   PrefixIndex prefixes_;
@@ -111,6 +122,13 @@ class StreamMasker {
   // end_floor (offsets in buffer), shifted by base into window offsets.
   void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
             std::size_t end_floor);
+  // Whether window[at, at + count) equals bytes (count <= window_length_ - at).
+  bool window_equals(std::size_t at, const std::uint8_t* bytes, std::size_t count) const;
+  // Adds to matches_ the long patterns complete in the window behind markers_.
+  void confirm_long_patterns();
+  // Fills hits_ with the lengths of the window's suffixes that are proper
+  // prefixes of a pattern; tail holds the window's last min(length, K) bytes.
+  void find_open_suffixes(std::span<const std::uint8_t> tail);
   // Hyperscan's match callback.
   static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                       unsigned int flags, void* context);
@@ -124,8 +142,11 @@ class StreamMasker {
   // Where small windows, the carry's join with the next write and the end of
   // a large write are copied to be scanned, with readable slack after them.
   SecretBytes scan_buffer_;
-  std::size_t copy_limit_ = 0;  // windows up to this size are copied whole
+  std::size_t copy_limit_ = 0;           // windows up to this size are copied whole
+  std::size_t window_length_ = 0;        // carry + input of the write being processed
+  std::span<const std::uint8_t> input_;  // the input of the write being processed
   std::vector<Match> matches_;
+  std::vector<Match> markers_;     // marker occurrences in the window
   std::vector<std::size_t> hits_;  // suffix lengths that are pattern prefixes
 };
 

@@ -44,10 +44,13 @@ std::uint64_t PrefixIndex::base() const {
   return b;
 }
 
-void PrefixIndex::build(std::vector<std::span<const std::uint8_t>> patterns) {
+void PrefixIndex::build(std::vector<std::span<const std::uint8_t>> patterns,
+                        std::size_t max_prefix) {
   patterns_ = std::move(patterns);
   std::size_t prefixes = 0;
-  for (const auto& pattern : patterns_) prefixes += pattern.empty() ? 0 : pattern.size() - 1;
+  for (const auto& pattern : patterns_) {
+    prefixes += pattern.empty() ? 0 : std::min(pattern.size() - 1, max_prefix);
+  }
 
   // A base in [2^32, 2^61 - 2]: far from the degenerate 0 and 1.
   key_ = SecretBytes::random(sizeof(std::uint64_t));
@@ -71,7 +74,7 @@ void PrefixIndex::build(std::vector<std::span<const std::uint8_t>> patterns) {
     const auto pattern = patterns_[p];
     std::uint64_t hash = 0;
     std::uint64_t power = 1;
-    for (std::size_t k = 1; k < pattern.size(); ++k) {
+    for (std::size_t k = 1; k < pattern.size() && k <= max_prefix; ++k) {
       hash = reduce(hash + mul_mod(symbol(pattern[k - 1]), power));
       power = mul_mod(power, b);
       if (find(hash, pattern.first(k)) != nullptr) continue;  // shared with another pattern

@@ -30,13 +30,13 @@ class PrefixIndex {
  public:
   PrefixIndex() = default;
 
-  // Indexes every proper prefix of every pattern. The spans must stay valid
-  // (and unchanged) for the index's lifetime; hits are verified against them.
-  void build(std::vector<std::span<const std::uint8_t>> patterns);
+  // Indexes every proper prefix of every pattern up to max_prefix bytes long.
+  // The spans must stay valid (and unchanged) for the index's lifetime; hits
+  // are verified against them.
+  void build(std::vector<std::span<const std::uint8_t>> patterns, std::size_t max_prefix);
 
   // Appends to hits, in increasing order, every k in [1, max_k] for which the
-  // last k bytes of tail are a proper prefix of some pattern.
-  // Requires max_k <= tail.size().
+  // last k bytes of tail are an indexed prefix. Requires max_k <= tail.size().
   void suffix_hits(std::span<const std::uint8_t> tail, std::size_t max_k,
                    std::vector<std::size_t>& hits) const;
 

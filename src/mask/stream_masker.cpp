@@ -20,8 +20,13 @@
 //
 // Deciding, on the window's offsets:
 //  - an "open" position j is one where window[j..end) is a proper prefix of
-//    some pattern (PrefixIndex::suffix_hits): more input could complete a
-//    pattern there, so nothing at or after it can be decided yet;
+//    some pattern: more input could complete a pattern there, so nothing at
+//    or after it can be decided yet. Suffixes up to 255 bytes are looked up in
+//    the prefix index; longer ones start with a marker (the first 32 bytes of
+//    a long pattern) that the scan reports, and are compared with the pattern;
+//  - a pattern longer than 255 bytes is not in the database itself, only its
+//    marker: every marker found is compared with the patterns behind it, and
+//    one that is complete in the window becomes an occurrence;
 //  - every occurrence starting before the first open position is complete and
 //    cannot grow; leftmost-longest greedy selection over them is final. If a
 //    chosen match ends past that open position, the position it covers cannot
@@ -34,8 +39,8 @@
 // leftmost-longest masking of the whole stream at once.
 //
 // Without a match and with nothing to hold back (the common case) a large
-// write costs one hs_scan of its body, one of its last K + kScanSlack bytes, K
-// multiply-adds in the prefix index and one append.
+// write costs one hs_scan of its body, one of a copy of its last K + kScanSlack
+// bytes, at most 255 multiply-adds in the prefix index and one append.
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -58,9 +63,11 @@ constexpr std::size_t kScanSlack = 64;
 
 struct StreamMasker::ScanContext {
   std::vector<Match>* matches;
+  std::vector<Match>* markers;
   std::size_t base;
   std::size_t start_limit;
   std::size_t end_floor;
+  std::uint32_t pattern_count;  // ids from here on are markers
 };
 
 StreamMasker::StreamMasker(std::shared_ptr<const MaskSet> set) : set_(std::move(set)) {
@@ -95,23 +102,75 @@ void StreamMasker::finish(std::string& out) {
 int StreamMasker::on_match(unsigned int id, unsigned long long from, unsigned long long to,
                            unsigned int, void* context) {
   auto* scan = static_cast<ScanContext*>(context);
-  if (from < scan->start_limit && to > scan->end_floor) {
-    scan->matches->push_back(Match{scan->base + static_cast<std::size_t>(from),
-                                   scan->base + static_cast<std::size_t>(to), id});
-  }
+  if (from >= scan->start_limit || to <= scan->end_floor) return 0;
+  const Match match{scan->base + static_cast<std::size_t>(from),
+                    scan->base + static_cast<std::size_t>(to), id};
+  (id < scan->pattern_count ? scan->matches : scan->markers)->push_back(match);
   return 0;
 }
 
 void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
                         std::size_t start_limit, std::size_t end_floor) {
   if (buffer.empty()) return;
-  ScanContext context{&matches_, base, start_limit, end_floor};
+  ScanContext context{&matches_,   &markers_, base,
+                      start_limit, end_floor, static_cast<std::uint32_t>(set_->patterns_.size())};
   const hs_error_t rc =
       hs_scan(set_->database_, reinterpret_cast<const char*>(buffer.data()),
               static_cast<unsigned>(buffer.size()), 0, scratch_, on_match, &context);
   // Only a bug (wrong scratch, corrupt database) makes a scan fail. Passing
   // the bytes through unmasked is not an option, so stop here.
   if (rc != HS_SUCCESS) std::abort();
+}
+
+bool StreamMasker::window_equals(std::size_t at, const std::uint8_t* bytes,
+                                 std::size_t count) const {
+  const std::size_t c = carry_length_;
+  if (at < c) {
+    const std::size_t n = std::min(count, c - at);
+    if (std::memcmp(carry_.data() + at, bytes, n) != 0) return false;
+    at += n;
+    bytes += n;
+    count -= n;
+  }
+  return count == 0 || std::memcmp(input_.data() + (at - c), bytes, count) == 0;
+}
+
+void StreamMasker::confirm_long_patterns() {
+  const MaskSet& set = *set_;
+  for (const Match& marker : markers_) {
+    for (std::uint32_t p : set.markers_[marker.pattern - set.patterns_.size()]) {
+      const MaskSet::Pattern& pattern = set.patterns_[p];
+      if (marker.start + pattern.length > window_length_) continue;
+      if (window_equals(marker.start, set.arena_.data() + pattern.offset, pattern.length)) {
+        matches_.push_back(Match{marker.start, marker.start + pattern.length, p});
+      }
+    }
+  }
+}
+
+void StreamMasker::find_open_suffixes(std::span<const std::uint8_t> tail) {
+  const MaskSet& set = *set_;
+  const std::size_t k = set.max_length_ - 1;
+  const std::size_t len = window_length_;
+  set.prefixes_.suffix_hits(tail, std::min({k, len, MaskSet::kDirectPrefix}), hits_);
+  if (markers_.empty()) return;
+  const std::size_t before = hits_.size();
+  for (const Match& marker : markers_) {
+    const std::size_t suffix = len - marker.start;
+    if (suffix <= MaskSet::kDirectPrefix || suffix > k) continue;
+    for (std::uint32_t p : set.markers_[marker.pattern - set.patterns_.size()]) {
+      const MaskSet::Pattern& pattern = set.patterns_[p];
+      if (suffix < pattern.length &&
+          window_equals(marker.start, set.arena_.data() + pattern.offset, suffix)) {
+        hits_.push_back(suffix);
+        break;
+      }
+    }
+  }
+  if (hits_.size() != before) {
+    std::sort(hits_.begin(), hits_.end());
+    hits_.erase(std::unique(hits_.begin(), hits_.end()), hits_.end());
+  }
 }
 
 void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::string& out) {
@@ -128,7 +187,10 @@ void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::strin
   std::uint8_t* buffer = scan_buffer_.data();
 
   matches_.clear();
+  markers_.clear();
   hits_.clear();
+  window_length_ = len;
+  input_ = in;
   // A contiguous copy of the window's last min(len, K) bytes or more.
   std::span<const std::uint8_t> tail;
   if (len <= copy_limit_) {
@@ -150,7 +212,8 @@ void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::strin
     tail = {buffer, n - from};
     scan(tail, c + from, kAll, body - from);
   }
-  if (end == End::open) set.prefixes_.suffix_hits(tail, std::min(k, len), hits_);
+  if (!markers_.empty()) confirm_long_patterns();
+  if (end == End::open) find_open_suffixes(tail);
 
   if (matches_.size() > 1) {
     std::sort(matches_.begin(), matches_.end(), [](const Match& a, const Match& b) {

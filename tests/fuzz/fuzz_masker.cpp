@@ -8,13 +8,15 @@
 //  - nothing more than the longest pattern minus one byte is ever held back.
 //
 // Input layout: byte 0 picks the number of values; per value a length byte
-// (6..24) and a style byte generate it over [0-9A-F] — an alphabet that cannot
-// meet "[masked:Vn]" in any of the checked encodings, so a replacement can never
-// complete a value with its neighbours. The values come from a short fixed
-// header so that most mutations change only the text, and the compiled set
-// can be reused. Four bytes seed the write sizes; the rest
-// is the text, where 0xFE followed by a selector byte inserts one form of a value
-// (so that matches are common, which random bytes would never make).
+// (6..24, or 100..472) and a style byte generate it over [0-9A-F] — an
+// alphabet that cannot meet "[masked:Vn]" in any of the checked encodings, so
+// a replacement can never complete a value with its neighbours. The values
+// come from a short fixed header so that most mutations change only the text
+// and the compiled set can be reused. Four bytes seed the write sizes. The
+// rest is the text, where 0xFE and a selector byte insert one form of a value
+// (so that matches are common, which random bytes would never make), and
+// 0xFD, a selector and a length byte the start of one (so that prefixes are
+// held back).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -136,7 +138,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader reader(data, size);
   std::vector<std::string> plain(1 + reader.next() % 4);
   for (std::size_t i = 0; i < plain.size(); ++i) {
-    const std::size_t length = 6 + reader.next() % 19;
+    // Mostly short values; some long enough that their forms pass the 255
+    // bytes the prefix index covers and the database's markers take over.
+    const std::uint8_t size = reader.next();
+    const std::size_t length = size >= 0xE0 ? 100 + (size - 0xE0) * 12 : 6 + size % 19;
     const std::uint8_t style = reader.next();
     // Few symbols make repetitive values; the high bit starts a value with
     // the previous one, so that values overlap and prefix each other.
@@ -152,10 +157,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text;
   const std::string_view raw = reader.rest();
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (static_cast<unsigned char>(raw[i]) == 0xFE && i + 1 < raw.size()) {
+    const auto byte = static_cast<unsigned char>(raw[i]);
+    if (byte == 0xFE && i + 1 < raw.size()) {
       const auto selector = static_cast<unsigned char>(raw[++i]);
       const auto& forms = values.forms[selector % values.forms.size()];
       text += forms[(selector / 4) % forms.size()];
+    } else if (byte == 0xFD && i + 2 < raw.size()) {  // the start of a form
+      const auto selector = static_cast<unsigned char>(raw[++i]);
+      const auto& forms = values.forms[selector % values.forms.size()];
+      const std::string& form = forms[(selector / 4) % forms.size()];
+      text += form.substr(0, 1 + static_cast<unsigned char>(raw[++i]) * 4u);
     } else {
       text += raw[i];
     }

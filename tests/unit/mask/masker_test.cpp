@@ -353,7 +353,7 @@ TEST(MaskPrefixIndex, FindsEverySuffixThatIsAProperPrefix) {
   const std::string_view a = "abcdef";
   const std::string_view b = "bcx";
   PrefixIndex index;
-  index.build({as_bytes(a), as_bytes(b)});
+  index.build({as_bytes(a), as_bytes(b)}, 255);
   EXPECT_EQ(index.size(), 7u);  // a, ab, abc, abcd, abcde, b, bc
   std::vector<std::size_t> hits;
   const std::string_view tail = "zzabc";
@@ -366,6 +366,62 @@ TEST(MaskPrefixIndex, FindsEverySuffixThatIsAProperPrefix) {
   EXPECT_EQ(hits, (std::vector<std::size_t>{}));
   index.suffix_hits(as_bytes(std::string_view("xxabcde")), 5, hits);
   EXPECT_EQ(hits, (std::vector<std::size_t>{5}));
+
+  PrefixIndex short_prefixes;
+  short_prefixes.build({as_bytes(a)}, 3);
+  EXPECT_EQ(short_prefixes.size(), 3u);  // a, ab, abc
+}
+
+TEST(StreamMasker, HoldsBackLongPrefixesOfLongValues) {
+  // Suffixes longer than 255 bytes are found through the markers in the
+  // database rather than the prefix index; both must agree on what to hold.
+  std::mt19937 rng(5);
+  std::string value(700, ' ');
+  for (char& c : value)
+    c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[rng() % 62];
+  auto set = make_set({{"KEY", value}});
+  ASSERT_GT(set->max_pattern_length(), 1000u);  // hex
+  const std::string text = "x " + value + " y";
+  for (std::size_t split = 0; split <= text.size(); ++split) {
+    StreamMasker masker(set);
+    std::string out;
+    write(masker, std::string_view(text).substr(0, split), out);
+    const std::size_t partial = split < 2 ? 0 : std::min(split - 2, value.size());
+    const std::size_t held = partial == value.size() ? 0 : partial;
+    ASSERT_EQ(masker.held_back(), held) << "split at " << split;
+    write(masker, std::string_view(text).substr(split), out);
+    masker.finish(out);
+    ASSERT_EQ(out, "x [masked:KEY] y") << "split at " << split;
+  }
+  // A long prefix that breaks off is released at once.
+  StreamMasker masker(set);
+  std::string out;
+  write(masker, value.substr(0, 400), out);
+  EXPECT_EQ(masker.held_back(), 400u);
+  write(masker, "!", out);
+  EXPECT_EQ(masker.held_back(), 0u);
+  EXPECT_EQ(out, value.substr(0, 400) + "!");
+  // And the hex form, split deep inside.
+  const std::string hex = to_hex(as_bytes(value));
+  EXPECT_EQ(mask_in_chunks(set, "<" + hex + ">", {900, 7, 300}), "<[masked:KEY]>");
+}
+
+TEST(MaskSet, MasksAValueOfManyKilobytes) {
+  // A certificate bundle or a private key: Hyperscan refuses literals longer
+  // than a few kilobytes, so long patterns are split into pieces.
+  std::mt19937 rng(11);
+  std::string value(40000, ' ');
+  for (char& c : value) c = static_cast<char>('A' + rng() % 26);
+  auto set = make_set({{"BUNDLE", value}, {"SHORT", "short-secret-1"}});
+  ASSERT_NE(set, nullptr);
+  EXPECT_EQ(mask(set, "<" + value + "> short-secret-1"), "<[masked:BUNDLE]> [masked:SHORT]");
+  EXPECT_EQ(mask_in_chunks(set, "<" + to_hex(as_bytes(value)) + ">", {4096, 13, 70000}),
+            "<[masked:BUNDLE]>");
+  // A piece alone, or the value with one byte changed, is not the value.
+  std::string changed = value;
+  changed[30000] = '!';
+  EXPECT_EQ(mask(set, changed), changed);
+  EXPECT_EQ(mask(set, value.substr(0, 20000)), value.substr(0, 20000));
 }
 
 TEST(StreamMasker, MatchesTheReferenceOnRandomText) {

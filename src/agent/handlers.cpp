@@ -65,8 +65,8 @@ Status check_reveal_allowed(const Peer& peer, const std::string& path) {
   }
   AgentDetection d = detect_ai_agent(*names, peer.pid);
   if (!d.detected) {
-    for (const std::string& name :
-         {peer.process.comm, peer.process.argv0, basename_of(peer.process.exe)}) {
+    ProcessInfo process = read_process(peer.pid).value_or(ProcessInfo{});
+    for (const std::string& name : {process.comm, process.argv0, basename_of(process.exe)}) {
       std::string_view agent = agent_for_process_name(name);
       if (!name.empty() && !agent.empty()) {
         d = AgentDetection{true, std::string(agent), "process:" + name, {}};
@@ -172,11 +172,9 @@ Result<Message> handle_env_seal(AgentState& st, const Peer&, Message& req) {
 }
 
 // Opens ENC[ward:...] blobs: items [{var, blob}] -> values in order.
-Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req) {
-  auto items = req.body.find("items");
-  if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+Result<std::vector<SecretBytes>> open_items(AgentState& st, const nlohmann::json& items) {
   std::vector<SecretBytes> values;
-  for (const auto& item : *items) {
+  for (const auto& item : items) {
     if (!item.is_object()) return fail(Code::protocol, "item is not an object");
     std::string var = TRY(json_string(item, "var"));
     auto blob = parse_env_blob(TRY(json_string(item, "blob")));
@@ -185,8 +183,14 @@ Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req) {
     }
     values.push_back(TRY(open_env_value(st.session_key, st.session_id, var, *blob)));
   }
+  return values;
+}
+
+Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req) {
+  auto items = req.body.find("items");
+  if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
   Message m = ok_message();
-  attach_values(m, values);
+  attach_values(m, TRY(open_items(st, *items)));
   return m;
 }
 
@@ -219,11 +223,10 @@ Result<Message> handle_mac(AgentState& st, const Peer& peer, Message& req) {
   return m;
 }
 
-// ward run, just before it starts a child: restrict this peer and its
-// descendants to what the child was granted. A restricted peer can only
-// narrow its restriction.
-Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) {
-  Restriction fresh{TRY(string_list(req.body, "vars")), TRY(string_list(req.body, "paths"))};
+// Registers what this peer and its descendants may still ask for. A
+// restricted peer can only narrow its restriction.
+Status restrict_peer(AgentState& st, const Peer& peer, const nlohmann::json& body) {
+  Restriction fresh{TRY(string_list(body, "vars")), TRY(string_list(body, "paths"))};
   if (const Restriction* current = restriction_for(st, peer)) {
     auto narrow = [](std::vector<std::string>& want, const std::vector<std::string>& allowed) {
       std::erase_if(want, [&](const std::string& x) {
@@ -234,7 +237,37 @@ Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) 
     narrow(fresh.paths, current->paths);
   }
   st.restrictions[peer.pid] = std::move(fresh);
+  return {};
+}
+
+// ward run, just before it starts a child: restrict this peer and its
+// descendants to what the child was granted.
+Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) {
+  TRY(restrict_peer(st, peer, req.body));
   return ok_message();
+}
+
+// ward run's one request: the values of paths, then of the blobs in items
+// ([{var, blob}]), and the restriction {vars, paths} registered in the same
+// step, so no moment exists where the values are out and the peer is not yet
+// restricted, and `ward run` pays one round trip rather than three.
+Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req) {
+  auto restriction = req.body.find("restrict");
+  if (restriction == req.body.end() || !restriction->is_object()) {
+    return fail(Code::protocol, "grant carries no restriction");
+  }
+  std::vector<SecretBytes> values;
+  for (const auto& path : TRY(string_list(req.body, "paths"))) {
+    values.push_back(TRY(st.vault->get(path)));
+  }
+  if (auto items = req.body.find("items"); items != req.body.end()) {
+    if (!items->is_array()) return fail(Code::protocol, "items is not a list");
+    for (auto& v : TRY(open_items(st, *items))) values.push_back(std::move(v));
+  }
+  TRY(restrict_peer(st, peer, *restriction));
+  Message m = ok_message();
+  attach_values(m, values);
+  return m;
 }
 
 Result<Message> handle_rm(AgentState& st, const Peer&, Message& req) {
@@ -249,7 +282,7 @@ Result<Message> handle_mv(AgentState& st, const Peer&, Message& req) {
   return ok_message();
 }
 
-constexpr std::array<Handler, 13> kHandlers = {{
+constexpr std::array<Handler, 14> kHandlers = {{
     {"status", false, Activity::ignored, handle_status},
     {"lock", false, Activity::ignored, handle_lock},
     {"get", true, Activity::counts, handle_get},
@@ -263,6 +296,7 @@ constexpr std::array<Handler, 13> kHandlers = {{
     {"mask_values", true, Activity::counts, handle_mask_values},
     {"mac", true, Activity::counts, handle_mac},
     {"restrict", true, Activity::ignored, handle_restrict},
+    {"grant", true, Activity::counts, handle_grant},
 }};
 
 }  // namespace
@@ -292,13 +326,13 @@ Status check_restriction(const Restriction& r, std::string_view op, const Messag
     return std::find(list.begin(), list.end(), x) != list.end();
   };
   if (op == "status" || op == "restrict") return {};
-  if (op == "resolve") {
+  auto check_paths = [&]() -> Status {
     for (const auto& p : TRY(string_list(req.body, "paths"))) {
       if (!contains(r.paths, p)) return refuse(p);
     }
     return {};
-  }
-  if (op == "env_open") {
+  };
+  auto check_items = [&]() -> Status {
     auto items = req.body.find("items");
     if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
     for (const auto& item : *items) {
@@ -306,6 +340,12 @@ Status check_restriction(const Restriction& r, std::string_view op, const Messag
       if (!var || !contains(r.vars, *var)) return refuse(var ? *var : "a variable");
     }
     return {};
+  };
+  if (op == "resolve") return check_paths();
+  if (op == "env_open") return check_items();
+  if (op == "grant") {
+    TRY(check_paths());
+    return req.body.contains("items") ? check_items() : Status{};
   }
   if (op == "get" && !json_bool(req.body, "reveal")) {
     std::string path = TRY(json_string(req.body, "path"));

@@ -26,8 +26,8 @@ struct Peer {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
-  ProcessInfo process;                // empty fields when unreadable
-  std::vector<ProcessInfo> ancestry;  // nearest parent first
+  // What else is known about the peer is read from /proc by the handlers
+  // that need it: reading it for every request costs more than the request.
 };
 
 // What a `ward run` child (and everything it starts) may still ask for:

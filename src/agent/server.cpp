@@ -51,13 +51,8 @@ Result<Peer> peer_of(int fd) {
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
     return errno_error(Code::io, "cannot read peer credentials");
   }
-  Peer peer{cred.pid, cred.uid, cred.gid, {}, {}};
+  Peer peer{cred.pid, cred.uid, cred.gid};
   return peer;
-}
-
-void resolve_peer(Peer& peer) {
-  if (auto info = read_process(peer.pid)) peer.process = std::move(*info);
-  peer.ancestry = process_ancestry(peer.pid, 8);
 }
 
 void serve_connection(AgentState& st, Fd conn) {
@@ -69,7 +64,6 @@ void serve_connection(AgentState& st, Fd conn) {
     --g_connections;
     return;
   }
-  resolve_peer(*peer);
   for (;;) {
     auto request = read_message(conn.get());
     if (!request) {

@@ -29,6 +29,28 @@ Result<std::vector<SecretBytes>> KeyAccess::open_blobs(const nlohmann::json& ite
   return detach_values(TRY(agent_->call("env_open", {{"items", items}})));
 }
 
+Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>& paths,
+                                                  const nlohmann::json& items,
+                                                  const nlohmann::json& restriction,
+                                                  bool& restricted) {
+  restricted = false;
+  if (!agent_) {
+    std::vector<SecretBytes> out = TRY(resolve(paths));
+    if (!items.empty()) {
+      for (auto& v : TRY(open_blobs(items))) out.push_back(std::move(v));
+    }
+    return out;
+  }
+  nlohmann::json body = {{"paths", paths}, {"restrict", restriction}};
+  if (!items.empty()) body["items"] = items;
+  auto values = TRY(detach_values(TRY(agent_->call("grant", body))));
+  if (values.size() != paths.size() + items.size()) {
+    return fail(Code::protocol, "malformed grant response");
+  }
+  restricted = true;
+  return values;
+}
+
 Result<std::string> KeyAccess::mac(std::string_view message) {
   if (agent_) {
     Message resp = TRY(agent_->call("mac", {{"purpose", "trust"}, {"message", message}}));

@@ -163,26 +163,34 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
     if (o.secure) reqs = TRY(apply_allowlist(ctx, keys, tool, std::move(reqs)));
 
     std::vector<MaskValue> mask_values;
+    bool restricted = false;
     if (!reqs.empty()) {
       KeyAccess& access = TRY(keys.get());
-      TRY(grant(access, reqs, env, mask_values));
+      restricted = TRY(grant(access, reqs, env, mask_values));
     }
-    TRY(restrict_descendants(ctx, keys, reqs));
+    if (!restricted) TRY(restrict_descendants(ctx, keys, reqs));
     if (o.mask == "never") mask_values.clear();
-    auto set = TRY(MaskSet::build(std::move(mask_values)));
-    for (const auto& label : set->skipped_labels()) {
+    bool any_maskable = false;
+    std::vector<std::string> too_short;
+    for (const auto& v : mask_values) {
+      if (v.value.size() >= kMinMaskLength) {
+        any_maskable = true;
+      } else if (std::find(too_short.begin(), too_short.end(), v.label) == too_short.end()) {
+        too_short.push_back(v.label);
+      }
+    }
+    for (const auto& label : too_short) {
       print_warning(fmt::format("{} is shorter than {} characters and will not be masked", label,
                                 kMinMaskLength));
     }
     LaunchSpec spec;
     spec.exe_path = tool;
     spec.argv = o.command;
-    spec.masks = set;
-    bool nothing_to_mask = set->pattern_count() == 0 && o.mask == "auto";
-    if (o.mask == "never" || nothing_to_mask) {
+    if (o.mask == "never" || (!any_maskable && o.mask == "auto")) {
       spec.mode = OutputMode::direct;
     } else {
       spec.mode = stdout_is_terminal() ? OutputMode::pty : OutputMode::pipes;
+      spec.build_masks = [&mask_values] { return MaskSet::build(std::move(mask_values)); };
     }
     int code = TRY(launch(spec, env));
     std::fflush(stdout);

@@ -106,8 +106,7 @@ Result<std::vector<TemplateEntry>> tool_template(const Context&, KeyAccessFactor
   return load_template_file(user);
 }
 
-Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
-                            const std::vector<Request>& granted) {
+nlohmann::json restriction_body(const std::vector<Request>& granted) {
   std::vector<std::string> vars, paths;
   for (const auto& r : granted) {
     if (r.entry) {
@@ -116,7 +115,12 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
       vars.push_back(r.var);
     }
   }
-  nlohmann::json body = {{"vars", vars}, {"paths", paths}};
+  return {{"vars", vars}, {"paths", paths}};
+}
+
+Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
+                            const std::vector<Request>& granted) {
+  nlohmann::json body = restriction_body(granted);
   if (KeyAccess* access = keys.peek(); access && access->via_agent()) {
     TRY(access->agent().call("restrict", body));
     return {};
@@ -129,8 +133,8 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
   return {};
 }
 
-Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-             std::vector<MaskValue>& masks) {
+Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
+                   std::vector<MaskValue>& masks) {
   std::vector<std::string> paths;
   nlohmann::json blobs = nlohmann::json::array();
   for (const auto& r : requests) {
@@ -142,14 +146,11 @@ Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& 
       blobs.push_back({{"var", r.var}, {"blob", r.blob}});
     }
   }
+  bool restricted = false;
+  auto values = TRY(access.grant(paths, blobs, restriction_body(requests), restricted));
   std::map<std::string, SecretBytes> by_path;
-  if (!paths.empty()) {
-    auto values = TRY(access.resolve(paths));
-    for (std::size_t i = 0; i < paths.size(); ++i) by_path.emplace(paths[i], std::move(values[i]));
-  }
-  std::vector<SecretBytes> opened;
-  if (!blobs.empty()) opened = TRY(access.open_blobs(blobs));
-  std::size_t next_blob = 0;
+  for (std::size_t i = 0; i < paths.size(); ++i) by_path.emplace(paths[i], std::move(values[i]));
+  std::size_t next_blob = paths.size();
   for (const auto& r : requests) {
     SecretBytes value;
     if (r.entry) {
@@ -157,7 +158,7 @@ Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& 
         return by_path.at(p).clone();
       }));
     } else {
-      value = std::move(opened[next_blob++]);
+      value = std::move(values[next_blob++]);
     }
     env.set(r.var, value);
     // Only what came from the vault is masked: a literal like MODE=production is not a secret.
@@ -169,7 +170,7 @@ Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& 
     }
     masks.push_back(MaskValue{r.var, std::move(value)});
   }
-  return {};
+  return restricted;
 }
 
 }  // namespace ward::cli

@@ -59,7 +59,9 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
                             const std::vector<Request>& granted);
 
 // Resolves every request's value and sets it in env; collects mask values.
-Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-             std::vector<MaskValue>& masks);
+// True when the same agent request also restricted this process to the
+// requests (else the caller still owes restrict_descendants).
+Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
+                   std::vector<MaskValue>& masks);
 
 }  // namespace ward::cli

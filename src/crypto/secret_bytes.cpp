@@ -63,16 +63,21 @@ bool SecretBytes::equals(const SecretBytes& other) const {
   return sodium_memcmp(data_, other.data_, size_) == 0;
 }
 
+void SecretBytes::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  std::uint8_t* fresh = secure_alloc(n);
+  if (size_) std::memcpy(fresh, data_, size_);
+  if (data_) sodium_free(data_);  // sodium_free wipes the old buffer
+  data_ = fresh;
+  capacity_ = n;
+}
+
 void SecretBytes::append(const void* data, std::size_t size) {
   if (size == 0) return;
   if (size_ + size > capacity_) {
     std::size_t cap = capacity_ ? capacity_ : 32;
     while (cap < size_ + size) cap *= 2;
-    std::uint8_t* fresh = secure_alloc(cap);
-    if (size_) std::memcpy(fresh, data_, size_);
-    if (data_) sodium_free(data_);
-    data_ = fresh;
-    capacity_ = cap;
+    reserve(cap);
   }
   std::memcpy(data_ + size_, data, size);
   size_ += size;

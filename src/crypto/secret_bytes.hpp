@@ -48,6 +48,8 @@ class SecretBytes {
   bool equals(const SecretBytes& other) const;
   // Appends bytes, reallocating in locked memory and wiping the old buffer.
   void append(const void* data, std::size_t size);
+  // Makes room for n bytes in all, so appends up to n do not reallocate.
+  void reserve(std::size_t n);
   // Keeps the first n bytes (n <= size()).
   void truncate(std::size_t n);
 

@@ -1,8 +1,7 @@
 #include "crypto/totp.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <nettle/hmac.h>
+#include <nettle/sha1.h>
 #include <qrencode.h>
 #include <sodium.h>
 
@@ -152,24 +151,21 @@ std::uint32_t hotp(const SecretBytes& secret, std::uint64_t counter, int digits)
   for (std::size_t i = 0; i < message.size(); ++i) {
     message[message.size() - 1 - i] = static_cast<std::uint8_t>(counter >> (8 * i));
   }
-  // OpenSSL wants a non-null key pointer even for an empty key.
-  static const std::uint8_t kEmptyKey = 0;
-  const void* key = secret.empty() ? &kEmptyKey : secret.data();
-
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int mac_size = 0;
-  if (HMAC(EVP_sha1(), key, static_cast<int>(secret.size()), message.data(), message.size(),
-           mac.data(), &mac_size) == nullptr ||
-      mac_size != 20) {
-    std::abort();  // HMAC-SHA1 cannot fail unless OpenSSL itself is broken
-  }
+  // Nettle's HMAC: small and without global state, so linking it costs
+  // `ward run` nothing at start-up (OpenSSL's static archive costs ~1 ms).
+  hmac_sha1_ctx ctx;
+  hmac_sha1_set_key(&ctx, secret.size(), secret.data());
+  hmac_sha1_update(&ctx, message.size(), message.data());
+  std::array<std::uint8_t, SHA1_DIGEST_SIZE> mac{};
+  hmac_sha1_digest(&ctx, mac.size(), mac.data());
+  sodium_memzero(&ctx, sizeof ctx);  // holds the padded key
   // RFC 4226 section 5.3: dynamic truncation to 31 bits.
   const unsigned offset = mac[19] & 0x0f;
   const std::uint32_t binary = (static_cast<std::uint32_t>(mac[offset] & 0x7f) << 24) |
                                (static_cast<std::uint32_t>(mac[offset + 1]) << 16) |
                                (static_cast<std::uint32_t>(mac[offset + 2]) << 8) |
                                static_cast<std::uint32_t>(mac[offset + 3]);
-  OPENSSL_cleanse(mac.data(), mac.size());
+  sodium_memzero(mac.data(), mac.size());
 
   std::uint32_t modulus = 1;
   for (int i = 0; i < digits; ++i) modulus *= 10;

@@ -1,66 +1,67 @@
 #include "run/child_env.hpp"
 
-#include <cstring>
+#include <sodium.h>
+
+#include <algorithm>
 
 namespace ward {
 
-namespace {
-
-std::string_view name_of(const SecretBytes& entry) {
-  std::string_view text(reinterpret_cast<const char*>(entry.data()), entry.size());
-  return text.substr(0, text.find('='));
-}
-
-SecretBytes make_entry(std::string_view name, const void* value, std::size_t size) {
-  SecretBytes entry;
-  entry.append(name.data(), name.size());
-  entry.append("=", 1);
-  entry.append(value, size);
-  entry.append("\0", 1);
-  entry.truncate(entry.size() - 1);  // the NUL stays in the buffer, outside size()
-  return entry;
-}
-
-}  // namespace
-
 ChildEnv ChildEnv::from_environ(char** envp) {
   ChildEnv env;
+  std::size_t total = 0;
+  for (char** p = envp; p && *p; ++p) total += std::string_view(*p).size() + 1;
+  env.arena_.reserve(total);
   for (char** p = envp; p && *p; ++p) {
     std::string_view entry(*p);
     auto eq = entry.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    env.entries_.push_back(
-        make_entry(entry.substr(0, eq), entry.data() + eq + 1, entry.size() - eq - 1));
+    env.add(entry.substr(0, eq), entry.data() + eq + 1, entry.size() - eq - 1);
   }
   return env;
 }
 
+std::string_view ChildEnv::name_of(const Entry& e) const {
+  return {reinterpret_cast<const char*>(arena_.data()) + e.offset, e.name_len};
+}
+
+void ChildEnv::add(std::string_view name, const void* value, std::size_t size) {
+  Entry e{arena_.size(), name.size(), name.size() + 1 + size};
+  arena_.append(name.data(), name.size());
+  arena_.append("=", 1);
+  arena_.append(value, size);
+  arena_.append("\0", 1);
+  entries_.push_back(e);
+}
+
 void ChildEnv::set(std::string_view name, const SecretBytes& value) {
   remove(name);
-  entries_.push_back(make_entry(name, value.data(), value.size()));
+  add(name, value.data(), value.size());
 }
 
 void ChildEnv::set(std::string_view name, std::string_view value) {
   remove(name);
-  entries_.push_back(make_entry(name, value.data(), value.size()));
+  add(name, value.data(), value.size());
 }
 
 void ChildEnv::remove(std::string_view name) {
-  std::erase_if(entries_, [&](const SecretBytes& e) { return name_of(e) == name; });
+  std::erase_if(entries_, [&](const Entry& e) {
+    if (name_of(e) != name) return false;
+    // The bytes stay in the arena until it is freed; wipe them now.
+    sodium_memzero(arena_.data() + e.offset, e.length);
+    return true;
+  });
 }
 
 bool ChildEnv::has(std::string_view name) const {
-  for (const auto& e : entries_) {
-    if (name_of(e) == name) return true;
-  }
-  return false;
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return name_of(e) == name; });
 }
 
 std::string_view ChildEnv::get(std::string_view name) const {
   for (const auto& e : entries_) {
     if (name_of(e) == name) {
-      std::string_view text(reinterpret_cast<const char*>(e.data()), e.size());
-      return text.substr(name.size() + 1);
+      return {reinterpret_cast<const char*>(arena_.data()) + e.offset + e.name_len + 1,
+              e.length - e.name_len - 1};
     }
   }
   return {};
@@ -68,6 +69,7 @@ std::string_view ChildEnv::get(std::string_view name) const {
 
 std::vector<std::string> ChildEnv::names() const {
   std::vector<std::string> out;
+  out.reserve(entries_.size());
   for (const auto& e : entries_) out.emplace_back(name_of(e));
   return out;
 }
@@ -75,7 +77,7 @@ std::vector<std::string> ChildEnv::names() const {
 std::vector<char*> ChildEnv::envp() {
   std::vector<char*> out;
   out.reserve(entries_.size() + 1);
-  for (auto& e : entries_) out.push_back(reinterpret_cast<char*>(e.data()));
+  for (const auto& e : entries_) out.push_back(reinterpret_cast<char*>(arena_.data() + e.offset));
   out.push_back(nullptr);
   return out;
 }

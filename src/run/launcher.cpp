@@ -90,6 +90,16 @@ Result<int> wait_child(pid_t child) {
   return exit_status_of(status);
 }
 
+// The masker, built while the child starts; on failure the child is killed.
+Result<std::shared_ptr<const MaskSet>> masks_for(const LaunchSpec& spec, pid_t child) {
+  auto set = spec.build_masks();
+  if (!set) {
+    ::kill(child, SIGKILL);
+    (void)wait_child(child);
+  }
+  return set;
+}
+
 Result<int> run_with_pipes(const LaunchSpec& spec, ChildEnv& env, const Fd& sigfd) {
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -121,7 +131,8 @@ Result<int> run_with_pipes(const LaunchSpec& spec, ChildEnv& env, const Fd& sigf
   }
   out_w.reset();
   err_w.reset();
-  Relay out(spec.masks, STDOUT_FILENO), err(spec.masks, STDERR_FILENO);
+  auto masks = TRY(masks_for(spec, child));
+  Relay out(masks, STDOUT_FILENO), err(masks, STDERR_FILENO);
   std::vector<std::uint8_t> buf(64 * 1024);
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
@@ -207,8 +218,9 @@ Result<int> run_with_pty(const LaunchSpec& spec, ChildEnv& env, const Fd& sigfd)
     ::_exit(127);
   }
   slave.reset();
+  auto masks = TRY(masks_for(spec, child));
   RawTerminal raw(STDIN_FILENO);
-  Relay out(spec.masks, STDOUT_FILENO);
+  Relay out(masks, STDOUT_FILENO);
   std::vector<std::uint8_t> buf(64 * 1024);
   bool stdin_open = true;
   for (;;) {

@@ -15,6 +15,7 @@
 // The exit status is the child's: its code, or 128+N when killed by signal N.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +33,11 @@ struct LaunchSpec {
   std::string exe_path;           // resolved executable
   std::vector<std::string> argv;  // argv[0] as the user typed it
   OutputMode mode = OutputMode::direct;
-  std::shared_ptr<const MaskSet> masks;  // for pipes and pty
+  // For pipes and pty: builds the masker. Called right after the child is
+  // started, so compiling the patterns overlaps the child's own start-up;
+  // nothing the child writes is read before the masker exists. If it fails,
+  // the child is killed and the error returned.
+  std::function<Result<std::shared_ptr<const MaskSet>>()> build_masks;
 };
 
 // direct: does not return on success. pipes/pty: the child's exit status.

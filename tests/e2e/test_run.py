@@ -315,7 +315,12 @@ class EncryptedEnv(RunCase):
                      " return json.loads(d)\n"
                      "print(json.dumps([call({'op':'env_open','items':[{'var':'ANTHROPIC_API_KEY',"
                      "'blob':sys.argv[2]}]}), call({'op':'resolve','paths':['prod/db/password']}),"
-                     " call({'op':'get','path':'llm/openai','reveal':True})]))\n")
+                     " call({'op':'get','path':'llm/openai','reveal':True}),"
+                     " call({'op':'grant','paths':['prod/db/password'],"
+                     "'restrict':{'vars':[],'paths':['prod/db/password']}}),"
+                     " call({'op':'grant','paths':[],'items':[{'var':'ANTHROPIC_API_KEY',"
+                     "'blob':sys.argv[2]}],'restrict':{'vars':['ANTHROPIC_API_KEY'],'paths':[]}})"
+                     "]))\n")
         # The child is granted OPENAI_API_KEY only, and is handed the other blob out of band.
         proc = self.ward("run", "--secret", "llm/openai=OPENAI_API_KEY", "--mask", "never", "--",
                          PY, script, sock, blobs["ANTHROPIC_API_KEY"])

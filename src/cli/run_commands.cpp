@@ -166,10 +166,9 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
     bool restricted = false;
     if (!reqs.empty()) {
       KeyAccess& access = TRY(keys.get());
-      restricted = TRY(grant(access, reqs, env, mask_values));
+      restricted = TRY(grant(access, reqs, env, o.mask == "never" ? nullptr : &mask_values));
     }
     if (!restricted) TRY(restrict_descendants(ctx, keys, reqs));
-    if (o.mask == "never") mask_values.clear();
     bool any_maskable = false;
     std::vector<std::string> too_short;
     for (const auto& v : mask_values) {

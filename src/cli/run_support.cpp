@@ -134,7 +134,7 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
 }
 
 Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-                   std::vector<MaskValue>& masks) {
+                   std::vector<MaskValue>* masks) {
   std::vector<std::string> paths;
   nlohmann::json blobs = nlohmann::json::array();
   for (const auto& r : requests) {
@@ -152,23 +152,30 @@ Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, Chil
   for (std::size_t i = 0; i < paths.size(); ++i) by_path.emplace(paths[i], std::move(values[i]));
   std::size_t next_blob = paths.size();
   for (const auto& r : requests) {
-    SecretBytes value;
-    if (r.entry) {
-      value = TRY(render_entry(*r.entry, [&](const std::string& p) -> Result<SecretBytes> {
+    // A whole-value reference (the usual case) is set straight from the
+    // response: every copy is a locked allocation, and they add up.
+    const bool single_ref = r.entry && r.entry->parts.size() == 1 && r.entry->parts[0].is_ref;
+    SecretBytes rendered;
+    const SecretBytes* value = &rendered;
+    if (single_ref) {
+      value = &by_path.at(r.entry->parts[0].path);
+    } else if (r.entry) {
+      rendered = TRY(render_entry(*r.entry, [&](const std::string& p) -> Result<SecretBytes> {
         return by_path.at(p).clone();
       }));
     } else {
-      value = std::move(values[next_blob++]);
+      value = &values[next_blob++];
     }
-    env.set(r.var, value);
+    env.set(r.var, *value);
+    if (masks == nullptr) continue;
     // Only what came from the vault is masked: a literal like MODE=production is not a secret.
     if (r.entry) {
       if (r.entry->paths().empty()) continue;
       for (const auto& p : r.entry->paths())
-        masks.push_back(MaskValue{r.var, by_path.at(p).clone()});
-      if (r.entry->parts.size() == 1) continue;
+        masks->push_back(MaskValue{r.var, by_path.at(p).clone()});
+      if (single_ref) continue;
     }
-    masks.push_back(MaskValue{r.var, std::move(value)});
+    masks->push_back(MaskValue{r.var, value->clone()});
   }
   return restricted;
 }

@@ -58,10 +58,11 @@ Result<std::vector<TemplateEntry>> tool_template(const Context& ctx, KeyAccessFa
 Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
                             const std::vector<Request>& granted);
 
-// Resolves every request's value and sets it in env; collects mask values.
+// Resolves every request's value and sets it in env; collects mask values
+// unless masks is null.
 // True when the same agent request also restricted this process to the
 // requests (else the caller still owes restrict_descendants).
 Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-                   std::vector<MaskValue>& masks);
+                   std::vector<MaskValue>* masks);
 
 }  // namespace ward::cli

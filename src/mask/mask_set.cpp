@@ -1,4 +1,5 @@
-// MaskSet::build: from values to one Hyperscan literal database.
+// MaskSet::build: from values to one literal search — a Hyperscan database,
+// or for a handful of expressions a list that the masker finds with memmem.
 //
 // Every form of every value (mask/encodings.hpp) is written into one arena of
 // SecretBytes, deduplicated (the first value to produce a pattern gives it its
@@ -65,7 +66,8 @@ MaskSet::~MaskSet() {
   hs_free_scratch(prototype_scratch_);
 }
 
-Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> values) {
+Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> values,
+                                                      Engine engine) {
   std::shared_ptr<MaskSet> set(new MaskSet());
 
   // 1. Every form of every value long enough to mask.
@@ -139,6 +141,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     const Pattern& p = set->patterns_[i];
     const char* bytes = reinterpret_cast<const char*>(set->arena_.data()) + p.offset;
     if (p.length <= kDirectPrefix) {
+      set->expressions_.push_back(Expression{p.offset, p.length, i});
       expressions.push_back(bytes);
       lengths.push_back(p.length);
       ids.push_back(i);
@@ -150,6 +153,8 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
         marker_ids.try_emplace(marker, static_cast<std::uint32_t>(set->markers_.size()));
     if (fresh) {
       set->markers_.emplace_back();
+      set->expressions_.push_back(Expression{p.offset, static_cast<std::uint32_t>(kMarkerLength),
+                                             static_cast<std::uint32_t>(count + it->second)});
       expressions.push_back(bytes);
       lengths.push_back(kMarkerLength);
       ids.push_back(static_cast<unsigned>(count + it->second));
@@ -157,6 +162,17 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     }
     set->markers_[it->second].push_back(i);
   }
+  // 5. The prefix index for deciding what to hold back.
+  std::vector<std::span<const std::uint8_t>> views;
+  views.reserve(count);
+  for (const Pattern& p : set->patterns_)
+    views.emplace_back(set->arena_.data() + p.offset, p.length);
+  set->prefixes_.build(std::move(views), kDirectPrefix);
+
+  const bool direct = engine == Engine::direct ||
+                      (engine == Engine::automatic && expressions.size() <= kDirectSearchMax);
+  if (expressions.empty() || direct) return std::shared_ptr<const MaskSet>(std::move(set));
+
   std::vector<unsigned> flags(expressions.size(), HS_FLAG_SOM_LEFTMOST);
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
@@ -175,7 +191,7 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     return fail(Code::internal, "hyperscan cannot compile the masking patterns" + where);
   }
 
-  // 5. Move the database into locked memory (see the top of this file).
+  // 6. Move the database into locked memory (see the top of this file).
   char* raw_bytes = nullptr;
   std::size_t serialized_length = 0;
   if (hs_serialize_database(db.get(), &raw_bytes, &serialized_length) != HS_SUCCESS) {
@@ -204,14 +220,6 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   if (hs_alloc_scratch(set->database_, &set->prototype_scratch_) != HS_SUCCESS) {
     return fail(Code::internal, "hyperscan cannot allocate scratch space for masking");
   }
-
-  // 6. The prefix index for deciding what to hold back.
-  std::vector<std::span<const std::uint8_t>> views;
-  views.reserve(count);
-  for (const Pattern& p : set->patterns_)
-    views.emplace_back(set->arena_.data() + p.offset, p.length);
-  set->prefixes_.build(std::move(views), kDirectPrefix);
-
   return std::shared_ptr<const MaskSet>(std::move(set));
 }
 

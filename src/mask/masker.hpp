@@ -36,11 +36,21 @@ struct MaskValue {
 
 class MaskSet {
  public:
+  // How occurrences are found. Compiling a Hyperscan database costs about
+  // half a millisecond however few the patterns, which is a third of what
+  // `ward run` may add to a command's start; a handful of literals is found
+  // as fast by memmem, one pass each. automatic: memmem up to
+  // kDirectSearchMax expressions, Hyperscan above. The other two are for
+  // tests, fuzzing and benchmarks (both engines must mask identically).
+  enum class Engine { automatic, hyperscan, direct };
+  static constexpr std::size_t kDirectSearchMax = 16;
+
   // Compiles every value and its encodings (mask/encodings.hpp) into one
-  // Hyperscan literal database. Values shorter than kMinMaskLength are skipped
-  // and listed in skipped_labels(). An empty set is valid and masks nothing.
-  // Fails with Code::internal if Hyperscan cannot compile or place the database.
-  static Result<std::shared_ptr<const MaskSet>> build(std::vector<MaskValue> values);
+  // literal search. Values shorter than kMinMaskLength are skipped and listed
+  // in skipped_labels(). An empty set is valid and masks nothing. Fails with
+  // Code::internal if Hyperscan cannot compile or place the database.
+  static Result<std::shared_ptr<const MaskSet>> build(std::vector<MaskValue> values,
+                                                      Engine engine = Engine::automatic);
 
   MaskSet(const MaskSet&) = delete;
   MaskSet& operator=(const MaskSet&) = delete;
@@ -52,6 +62,8 @@ class MaskSet {
   std::size_t pattern_count() const { return patterns_.size(); }
   // Length of the longest pattern; 0 for an empty set.
   std::size_t max_pattern_length() const { return max_length_; }
+  // Whether occurrences are found by a Hyperscan database (else by memmem).
+  bool uses_hyperscan() const { return database_ != nullptr; }
 
  private:
   friend class StreamMasker;
@@ -76,12 +88,20 @@ class MaskSet {
   SecretBytes arena_;                                // every pattern's bytes, back to back
   std::vector<Pattern> patterns_;                    // Hyperscan id = index if short
   std::vector<std::vector<std::uint32_t>> markers_;  // the long patterns with each marker
-  std::vector<std::string> replacements_;            // "[masked:LABEL]" per label
+  // What is searched for: whole short patterns and markers, as ids above.
+  struct Expression {
+    std::size_t offset = 0;  // into arena_
+    std::uint32_t length = 0;
+    std::uint32_t id = 0;
+  };
+  std::vector<Expression> expressions_;
+  std::vector<std::string> replacements_;  // "[masked:LABEL]" per label
   std::vector<std::string> skipped_;
   std::size_t max_length_ = 0;
   PrefixIndex prefixes_;
   // The database lives inside database_memory_ (hs_deserialize_database_at);
-  // it is not freed with hs_free_database. Null for an empty set.
+  // it is not freed with hs_free_database. Null for an empty set and when
+  // the expressions are searched with memmem.
   SecretBytes database_memory_;
   hs_database* database_ = nullptr;
   hs_scratch* prototype_scratch_ = nullptr;  // cloned by each StreamMasker
@@ -122,6 +142,9 @@ class StreamMasker {
   // end_floor (offsets in buffer), shifted by base into window offsets.
   void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
             std::size_t end_floor);
+  // scan for a set without a Hyperscan database.
+  void scan_direct(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
+                   std::size_t end_floor);
   // Whether window[at, at + count) equals bytes (count <= window_length_ - at).
   bool window_equals(std::size_t at, const std::uint8_t* bytes, std::size_t count) const;
   // Adds to matches_ the long patterns complete in the window behind markers_.

@@ -71,8 +71,11 @@ struct StreamMasker::ScanContext {
 };
 
 StreamMasker::StreamMasker(std::shared_ptr<const MaskSet> set) : set_(std::move(set)) {
-  if (set_->database_ == nullptr) return;
-  if (hs_clone_scratch(set_->prototype_scratch_, &scratch_) != HS_SUCCESS) std::abort();
+  if (set_->patterns_.empty()) return;
+  if (set_->database_ != nullptr &&
+      hs_clone_scratch(set_->prototype_scratch_, &scratch_) != HS_SUCCESS) {
+    std::abort();
+  }
   const std::size_t k = set_->max_length_ - 1;
   carry_ = SecretBytes(std::max<std::size_t>(k, 1));
   // Above the copy limit a write is longer than K + 2 * kScanSlack, so its
@@ -112,6 +115,10 @@ int StreamMasker::on_match(unsigned int id, unsigned long long from, unsigned lo
 void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
                         std::size_t start_limit, std::size_t end_floor) {
   if (buffer.empty()) return;
+  if (set_->database_ == nullptr) {
+    scan_direct(buffer, base, start_limit, end_floor);
+    return;
+  }
   ScanContext context{&matches_,   &markers_, base,
                       start_limit, end_floor, static_cast<std::uint32_t>(set_->patterns_.size())};
   const hs_error_t rc =
@@ -120,6 +127,32 @@ void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
   // Only a bug (wrong scratch, corrupt database) makes a scan fail. Passing
   // the bytes through unmasked is not an option, so stop here.
   if (rc != HS_SUCCESS) std::abort();
+}
+
+// The same occurrences as scan's Hyperscan search, one memmem pass per
+// expression; the order differs, and process sorts them anyway.
+void StreamMasker::scan_direct(std::span<const std::uint8_t> buffer, std::size_t base,
+                               std::size_t start_limit, std::size_t end_floor) {
+  const MaskSet& set = *set_;
+  const std::uint32_t pattern_count = static_cast<std::uint32_t>(set.patterns_.size());
+  const std::uint8_t* const begin = buffer.data();
+  const std::uint8_t* const end = begin + buffer.size();
+  for (const MaskSet::Expression& e : set.expressions_) {
+    const std::uint8_t* needle = set.arena_.data() + e.offset;
+    const std::uint8_t* from = begin;
+    while (static_cast<std::size_t>(end - from) >= e.length) {
+      const auto* found = static_cast<const std::uint8_t*>(
+          ::memmem(from, static_cast<std::size_t>(end - from), needle, e.length));
+      if (found == nullptr) break;
+      const std::size_t start = static_cast<std::size_t>(found - begin);
+      if (start >= start_limit) break;
+      if (start + e.length > end_floor) {
+        const Match match{base + start, base + start + e.length, e.id};
+        (e.id < pattern_count ? matches_ : markers_).push_back(match);
+      }
+      from = found + 1;  // occurrences may overlap
+    }
+  }
 }
 
 bool StreamMasker::window_equals(std::size_t at, const std::uint8_t* bytes,
@@ -175,7 +208,7 @@ void StreamMasker::find_open_suffixes(std::span<const std::uint8_t> tail) {
 
 void StreamMasker::process(std::span<const std::uint8_t> in, End end, std::string& out) {
   const MaskSet& set = *set_;
-  if (set.database_ == nullptr) {
+  if (set.patterns_.empty()) {
     out.append(reinterpret_cast<const char*>(in.data()), in.size());
     return;
   }

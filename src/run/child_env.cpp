@@ -10,7 +10,9 @@ ChildEnv ChildEnv::from_environ(char** envp) {
   ChildEnv env;
   std::size_t total = 0;
   for (char** p = envp; p && *p; ++p) total += std::string_view(*p).size() + 1;
-  env.arena_.reserve(total);
+  // Room for the granted variables too, so setting them does not move the
+  // arena (each move is another locked allocation).
+  env.arena_.reserve(total + 4096);
   for (char** p = envp; p && *p; ++p) {
     std::string_view entry(*p);
     auto eq = entry.find('=');

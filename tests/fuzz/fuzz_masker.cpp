@@ -82,7 +82,8 @@ std::string hex(std::string_view in, const char* digits) {
 struct Values {
   std::vector<std::string> plain;               // V0..V3
   std::vector<std::vector<std::string>> forms;  // every form, as the masker makes them
-  std::shared_ptr<const ward::MaskSet> set;
+  std::shared_ptr<const ward::MaskSet> set;     // searched by Hyperscan
+  std::shared_ptr<const ward::MaskSet> direct;  // the same, searched by memmem
 };
 
 // Building a set compiles a Hyperscan database (milliseconds under ASan);
@@ -101,9 +102,13 @@ const Values& values_for(const std::vector<std::string>& plain) {
     values.forms.push_back(std::move(forms));
     list.push_back(ward::MaskValue{"V" + std::to_string(i), value.clone()});
   }
-  auto set = ward::MaskSet::build(std::move(list));
-  check(set.has_value());
+  std::vector<ward::MaskValue> copy;
+  for (const auto& v : list) copy.push_back(ward::MaskValue{v.label, v.value.clone()});
+  auto set = ward::MaskSet::build(std::move(list), ward::MaskSet::Engine::hyperscan);
+  auto direct = ward::MaskSet::build(std::move(copy), ward::MaskSet::Engine::direct);
+  check(set.has_value() && direct.has_value());
   values.set = *set;
+  values.direct = *direct;
   check(values.set->skipped_labels().empty());
   return values;
 }
@@ -197,7 +202,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     masker.finish(chunked);
   }
 
+  std::string direct;
+  {
+    ward::StreamMasker masker(values.direct);
+    std::minstd_rand rng(seed ^ 0x9e3779b9u);
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t n = std::min<std::size_t>(1 + rng() % 3000, text.size() - at);
+      masker.write({reinterpret_cast<const std::uint8_t*>(text.data()) + at, n}, direct);
+      at += n;
+    }
+    masker.finish(direct);
+  }
+
   check(chunked == whole);
+  check(direct == whole);  // both engines find the same occurrences
   check(whole == reference_mask(values, text));
   for (const std::string& value : values.plain) {
     for (const std::string& encoded :

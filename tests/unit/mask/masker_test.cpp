@@ -22,12 +22,14 @@ namespace {
 
 using Values = std::vector<std::pair<std::string, std::string>>;  // label, value
 
-std::shared_ptr<const MaskSet> make_set(const Values& values) {
+// Automatic, as ward builds them: small sets are searched with memmem.
+std::shared_ptr<const MaskSet> make_set(const Values& values,
+                                        MaskSet::Engine engine = MaskSet::Engine::automatic) {
   std::vector<MaskValue> list;
   for (const auto& [label, value] : values) {
     list.push_back(MaskValue{label, SecretBytes::from_view(value)});
   }
-  auto set = MaskSet::build(std::move(list));
+  auto set = MaskSet::build(std::move(list), engine);
   EXPECT_TRUE(set.has_value()) << (set ? "" : set.error().message);
   return set ? *set : nullptr;
 }
@@ -470,7 +472,6 @@ TEST(StreamMasker, NeverReadsPastTheEndOfTheInput) {
   // Hyperscan 5.4 reads past the end of some buffers it scans; the masker
   // must not let it read past the caller's. The input ends at an unmapped page.
   const std::string value = "5454433AA4872AB0";
-  auto set = make_set({{"V", value}});
   const long page = sysconf(_SC_PAGESIZE);
   const std::size_t span = 32 * static_cast<std::size_t>(page);
   auto* region = static_cast<std::uint8_t*>(
@@ -489,11 +490,13 @@ TEST(StreamMasker, NeverReadsPastTheEndOfTheInput) {
       in[i] = static_cast<std::uint8_t>(
           from_end <= trigger.size() ? trigger[trigger.size() - from_end] : "abc012"[i % 6]);
     }
-    StreamMasker masker(set);
-    std::string out;
-    masker.write({in, length}, out);
-    masker.finish(out);
-    EXPECT_EQ(out.find(value), std::string::npos);
+    for (auto engine : {MaskSet::Engine::hyperscan, MaskSet::Engine::direct}) {
+      StreamMasker masker(make_set({{"V", value}}, engine));
+      std::string out;
+      masker.write({in, length}, out);
+      masker.finish(out);
+      EXPECT_EQ(out.find(value), std::string::npos);
+    }
   }
   munmap(region, span + page);
 }
@@ -511,6 +514,51 @@ TEST(StreamMasker, ChunkingNeverChangesTheOutput) {
     std::vector<std::size_t> sizes;
     for (int i = 0; i < 8; ++i) sizes.push_back(1 + rng() % 20);
     EXPECT_EQ(mask_in_chunks(set, text, sizes), whole) << text;
+  }
+}
+
+TEST(MaskSet, SmallSetsSkipHyperscan) {
+  EXPECT_FALSE(make_set({{"A", "value-one"}})->uses_hyperscan());
+  Values many;
+  for (int i = 0; i < 20; ++i) many.emplace_back("V", "many-values-" + std::to_string(i));
+  EXPECT_TRUE(make_set(many)->uses_hyperscan());
+  EXPECT_TRUE(make_set({{"A", "value-one"}}, MaskSet::Engine::hyperscan)->uses_hyperscan());
+  EXPECT_FALSE(make_set(many, MaskSet::Engine::direct)->uses_hyperscan());
+}
+
+TEST(StreamMasker, BothEnginesMaskLikeTheReference) {
+  // Overlapping values, a value that is another's prefix, and one longer than
+  // kDirectPrefix (found through its marker), in random text and writes.
+  std::mt19937 rng(7);
+  std::string long_value;
+  for (int i = 0; i < 300; ++i) long_value += "xyz-0123456789"[rng() % 14];
+  const Values values = {{"A", "abcabcab"},
+                         {"B", "abcabcabX"},
+                         {"C", "cab/cab+cab"},
+                         {"D", long_value},
+                         {"E", long_value.substr(0, 40) + "!tail-differs"}};
+  const ReferenceMasker reference(values);
+  auto direct = make_set(values, MaskSet::Engine::direct);
+  auto hyperscan = make_set(values, MaskSet::Engine::hyperscan);
+  ASSERT_FALSE(direct->uses_hyperscan());
+  ASSERT_TRUE(hyperscan->uses_hyperscan());
+  const std::string alphabet = "abcX/+!-0123456789xyz";
+  for (int round = 0; round < 300; ++round) {
+    std::string text;
+    const std::size_t size = round % 10 == 0 ? 12000 : 400;
+    while (text.size() < size) {
+      const auto& patterns = reference.patterns();
+      if (rng() % 6 == 0) {
+        const std::string& p = patterns[rng() % patterns.size()].first;
+        text += rng() % 4 == 0 ? p.substr(0, 1 + rng() % p.size()) : p;  // whole or a prefix
+      } else {
+        text += alphabet[rng() % alphabet.size()];
+      }
+    }
+    const std::vector<std::size_t> sizes = {1 + rng() % 700, 1 + rng() % 13, 5000};
+    const std::string expected = reference.mask(text);
+    ASSERT_EQ(mask_in_chunks(direct, text, sizes), expected) << "round " << round;
+    ASSERT_EQ(mask_in_chunks(hyperscan, text, sizes), expected) << "round " << round;
   }
 }
 

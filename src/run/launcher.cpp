@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -51,15 +52,19 @@ int exit_status_of(int status) {
 class Relay {
  public:
   Relay(std::shared_ptr<const MaskSet> masks, int out_fd)
-      : masker_(std::move(masks)), out_(out_fd) {}
+      : masks_(std::move(masks)), out_(out_fd) {}
   Status feed(const std::uint8_t* data, std::size_t size) {
+    // The masker (its locked buffers, its scratch) is made on the stream's
+    // first bytes: many commands never write to stderr.
+    if (!masker_) masker_.emplace(masks_);
     buffer_.clear();
-    masker_.write({data, size}, buffer_);
+    masker_->write({data, size}, buffer_);
     return flush();
   }
   Status finish() {
+    if (!masker_) return {};
     buffer_.clear();
-    masker_.finish(buffer_);
+    masker_->finish(buffer_);
     return flush();
   }
 
@@ -71,7 +76,8 @@ class Relay {
     if (!written && errno == EPIPE) return {};
     return written;
   }
-  StreamMasker masker_;
+  std::shared_ptr<const MaskSet> masks_;
+  std::optional<StreamMasker> masker_;
   int out_;
   std::string buffer_;
 };

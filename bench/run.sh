@@ -54,31 +54,9 @@ mkdir -p "$OUT"
 rm -f "$OUT"/{get,ls,unlock,kdf}.json "$OUT"/{summary,ld-statistics}.txt
 
 # --- a throwaway vault ---------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench.XXXXXX")
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ ${WARD_HOME:-} = "$TMP/home" && -e $WARD_HOME/vault.db ]]; then
-    "$WARD" lock >/dev/null 2>&1 || true
-  fi
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Our own vault, runtime directory and passphrase file; no colour.
-export WARD_HOME=$TMP/home
-export XDG_RUNTIME_DIR=$TMP/run
-export XDG_CONFIG_HOME=$TMP/config
-export XDG_DATA_HOME=$TMP/data
-export XDG_STATE_HOME=$TMP/state
-export WARD_PASSPHRASE_FILE=$TMP/passphrase
-export NO_COLOR=1
-mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
-chmod 700 "$TMP" "$XDG_RUNTIME_DIR"
-(umask 077 && printf 'correct horse battery staple, benchmark edition 42\n' >"$WARD_PASSPHRASE_FILE")
+# shellcheck source=bench/throwaway_vault.sh
+source "$ROOT/bench/throwaway_vault.sh"
+throwaway_vault ward-bench
 
 # --- timing helpers --------------------------------------------------------------
 HAVE_HYPERFINE=0

@@ -77,32 +77,9 @@ mkdir -p "$OUT"
 rm -f "$OUT"/run.json "$OUT"/run-round-*.json "$OUT"/run-dotenvx.json "$OUT"/run-ld-statistics.txt "$OUT"/run-summary.txt
 
 # --- a throwaway vault ---------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ward-run-bench.XXXXXX")
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ ${WARD_HOME:-} = "$TMP/home" && -e $WARD_HOME/vault.db ]]; then
-    "$WARD" lock >/dev/null 2>&1 || true
-  fi
-  rm -rf "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-export WARD_HOME=$TMP/home
-export XDG_RUNTIME_DIR=$TMP/run
-export XDG_CONFIG_HOME=$TMP/config
-export XDG_DATA_HOME=$TMP/data
-export XDG_STATE_HOME=$TMP/state
-export WARD_PASSPHRASE_FILE=$TMP/passphrase
-export NO_COLOR=1
-mkdir -p "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
-chmod 700 "$TMP" "$XDG_RUNTIME_DIR"
-# ward refuses a passphrase file that others can read.
-printf 'correct horse battery staple, benchmark edition 42\n' >"$WARD_PASSPHRASE_FILE"
-chmod 600 "$WARD_PASSPHRASE_FILE"
+# shellcheck source=bench/throwaway_vault.sh
+source "$ROOT/bench/throwaway_vault.sh"
+throwaway_vault ward-run-bench
 
 VAR=BENCH_KEY
 VALUE=sk-bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF

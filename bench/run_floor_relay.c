@@ -24,40 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
-
-/* "VAR=FILE" -> a malloc'd "VAR=value" (one trailing '\n' dropped). */
-static char* entry_from(const char* spec) {
-  const char* eq = strchr(spec, '=');
-  if (!eq || eq == spec) {
-    fprintf(stderr, "run_floor_relay: expected VAR=FILE, got '%s'\n", spec);
-    exit(2);
-  }
-  size_t name_len = (size_t)(eq - spec);
-  int fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    perror(eq + 1);
-    exit(127);
-  }
-  char value[4096];
-  size_t len = 0;
-  for (;;) {
-    ssize_t n = read(fd, value + len, sizeof value - len);
-    if (n < 0) {
-      perror(eq + 1);
-      exit(127);
-    }
-    if (n == 0 || (len += (size_t)n) == sizeof value) break;
-  }
-  close(fd);
-  if (len > 0 && value[len - 1] == '\n') --len;
-  char* entry = malloc(name_len + 1 + len + 1);
-  if (!entry) exit(127);
-  memcpy(entry, spec, name_len + 1);
-  memcpy(entry + name_len + 1, value, len);
-  entry[name_len + 1 + len] = '\0';
-  return entry;
-}
+#include "run_floor.h"
 
 static int write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
@@ -73,31 +40,8 @@ static int write_all(int fd, const char* p, size_t n) {
 }
 
 int main(int argc, char** argv) {
-  int sep = 1;
-  while (sep < argc && strcmp(argv[sep], "--") != 0) ++sep;
-  if (sep + 1 >= argc) {
-    fprintf(stderr, "usage: run_floor_relay VAR=FILE... -- CMD [ARGS...]\n");
-    return 2;
-  }
-  int n_vars = sep - 1;
-  char** entries = malloc(((size_t)n_vars + 1) * sizeof *entries);
-  if (!entries) return 127;
-  for (int v = 0; v < n_vars; ++v) entries[v] = entry_from(argv[v + 1]);
-  size_t n_env = 0;
-  while (environ[n_env]) ++n_env;
-  char** envp = malloc((n_env + (size_t)n_vars + 1) * sizeof *envp);
-  if (!envp) return 127;
-  size_t k = 0;
-  for (size_t i = 0; i < n_env; ++i) {
-    int shadowed = 0;
-    for (int v = 0; v < n_vars && !shadowed; ++v) {
-      size_t name_len = (size_t)(strchr(entries[v], '=') - entries[v]);
-      shadowed = strncmp(environ[i], entries[v], name_len + 1) == 0;
-    }
-    if (!shadowed) envp[k++] = environ[i];
-  }
-  for (int v = 0; v < n_vars; ++v) envp[k++] = entries[v];
-  envp[k] = NULL;
+  int cmd = 0;
+  char** envp = floor_env("run_floor_relay", argc, argv, &cmd);
 
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -118,12 +62,12 @@ int main(int argc, char** argv) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t child;
-  int rc = posix_spawn(&child, argv[sep + 1], &actions, &attr, argv + sep + 1, envp);
+  int rc = posix_spawn(&child, argv[cmd], &actions, &attr, argv + cmd, envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     errno = rc;
-    perror(argv[sep + 1]);
+    perror(argv[cmd]);
     return 127;
   }
   close(out_pipe[1]);

@@ -130,14 +130,19 @@ Result<std::vector<std::string>> string_list(const nlohmann::json& body, const c
   return out;
 }
 
-// Values of the named secrets, for a child's environment or a masker.
-Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req) {
+// The current values of the secrets named in body["paths"], in order.
+Result<std::vector<SecretBytes>> values_of_paths(AgentState& st, const nlohmann::json& body) {
   std::vector<SecretBytes> values;
-  for (const auto& path : TRY(string_list(req.body, "paths"))) {
+  for (const auto& path : TRY(string_list(body, "paths"))) {
     values.push_back(TRY(st.vault->get(path)));
   }
+  return values;
+}
+
+// Values of the named secrets, for a child's environment or a masker.
+Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req) {
   Message m = ok_message();
-  attach_values(m, values);
+  attach_values(m, TRY(values_of_paths(st, req.body)));
   return m;
 }
 
@@ -256,10 +261,7 @@ Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req) {
   if (restriction == req.body.end() || !restriction->is_object()) {
     return fail(Code::protocol, "grant carries no restriction");
   }
-  std::vector<SecretBytes> values;
-  for (const auto& path : TRY(string_list(req.body, "paths"))) {
-    values.push_back(TRY(st.vault->get(path)));
-  }
+  std::vector<SecretBytes> values = TRY(values_of_paths(st, req.body));
   if (auto items = req.body.find("items"); items != req.body.end()) {
     if (!items->is_array()) return fail(Code::protocol, "items is not a list");
     for (auto& v : TRY(open_items(st, *items))) values.push_back(std::move(v));

@@ -31,9 +31,7 @@ Result<std::vector<SecretBytes>> KeyAccess::open_blobs(const nlohmann::json& ite
 
 Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>& paths,
                                                   const nlohmann::json& items,
-                                                  const nlohmann::json& restriction,
-                                                  bool& restricted) {
-  restricted = false;
+                                                  const nlohmann::json& restriction) {
   if (!agent_) {
     std::vector<SecretBytes> out = TRY(resolve(paths));
     if (!items.empty()) {
@@ -47,7 +45,6 @@ Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>
   if (values.size() != paths.size() + items.size()) {
     return fail(Code::protocol, "malformed grant response");
   }
-  restricted = true;
   return values;
 }
 

@@ -23,11 +23,10 @@ class KeyAccess {
   Result<std::vector<SecretBytes>> open_blobs(const nlohmann::json& items);
   // The values of paths, then of items, and (through the agent, in the same
   // request) the restriction {vars, paths} on this process and its
-  // descendants. Without an agent there is nobody to restrict: restricted
-  // stays false.
+  // descendants. Without an agent (via_agent() false) nobody is restricted.
   Result<std::vector<SecretBytes>> grant(const std::vector<std::string>& paths,
                                          const nlohmann::json& items,
-                                         const nlohmann::json& restriction, bool& restricted);
+                                         const nlohmann::json& restriction);
   // HMAC for the trust store.
   Result<std::string> mac(std::string_view message);
   // Every value with its path, for masking.

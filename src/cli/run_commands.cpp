@@ -166,7 +166,8 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
     bool restricted = false;
     if (!reqs.empty()) {
       KeyAccess& access = TRY(keys.get());
-      restricted = TRY(grant(access, reqs, env, o.mask == "never" ? nullptr : &mask_values));
+      TRY(grant(access, reqs, env, o.mask == "never" ? nullptr : &mask_values));
+      restricted = access.via_agent();
     }
     if (!restricted) TRY(restrict_descendants(ctx, keys, reqs));
     bool any_maskable = false;

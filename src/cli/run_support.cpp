@@ -106,6 +106,9 @@ Result<std::vector<TemplateEntry>> tool_template(const Context&, KeyAccessFactor
   return load_template_file(user);
 }
 
+namespace {
+
+// What a process granted these requests may still ask the agent for.
 nlohmann::json restriction_body(const std::vector<Request>& granted) {
   std::vector<std::string> vars, paths;
   for (const auto& r : granted) {
@@ -117,6 +120,8 @@ nlohmann::json restriction_body(const std::vector<Request>& granted) {
   }
   return {{"vars", vars}, {"paths", paths}};
 }
+
+}  // namespace
 
 Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
                             const std::vector<Request>& granted) {
@@ -133,8 +138,8 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
   return {};
 }
 
-Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-                   std::vector<MaskValue>* masks) {
+Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
+             std::vector<MaskValue>* masks) {
   std::vector<std::string> paths;
   nlohmann::json blobs = nlohmann::json::array();
   for (const auto& r : requests) {
@@ -146,8 +151,7 @@ Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, Chil
       blobs.push_back({{"var", r.var}, {"blob", r.blob}});
     }
   }
-  bool restricted = false;
-  auto values = TRY(access.grant(paths, blobs, restriction_body(requests), restricted));
+  auto values = TRY(access.grant(paths, blobs, restriction_body(requests)));
   std::map<std::string, SecretBytes> by_path;
   for (std::size_t i = 0; i < paths.size(); ++i) by_path.emplace(paths[i], std::move(values[i]));
   std::size_t next_blob = paths.size();
@@ -177,7 +181,7 @@ Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, Chil
     }
     masks->push_back(MaskValue{r.var, value->clone()});
   }
-  return restricted;
+  return {};
 }
 
 }  // namespace ward::cli

@@ -59,10 +59,10 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
                             const std::vector<Request>& granted);
 
 // Resolves every request's value and sets it in env; collects mask values
-// unless masks is null.
-// True when the same agent request also restricted this process to the
-// requests (else the caller still owes restrict_descendants).
-Result<bool> grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-                   std::vector<MaskValue>* masks);
+// unless masks is null. Through the agent, the same request restricts this
+// process to the requests; without one the caller still owes
+// restrict_descendants.
+Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
+             std::vector<MaskValue>* masks);
 
 }  // namespace ward::cli

@@ -123,42 +123,29 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
   }
   forms_arena = SecretBytes();  // wiped and freed now, not at the end of build
 
-  // 4. One literal database. Hyperscan reports each occurrence at its end; the
-  // start is end - length (literals), which SOM_LEFTMOST also reports.
-  // Patterns up to kDirectPrefix bytes go in whole (id = pattern index).
+  // 4. The expressions searched for. Patterns up to kDirectPrefix bytes are
+  // searched whole (id = pattern index).
   // Hyperscan refuses literals of a few kilobytes, and a private key's hex is
   // longer, so a longer pattern is represented by its first kMarkerLength
   // bytes, its "marker" (id = pattern count + marker index, one per distinct
   // marker): the masker compares the window with the patterns behind every
   // marker it finds.
   const std::size_t count = set->patterns_.size();
-  std::vector<const char*> expressions;
-  std::vector<std::size_t> lengths;
-  std::vector<unsigned> ids;
-  std::vector<std::uint32_t> owners;                     // a pattern behind each expression
   std::map<std::string_view, std::uint32_t> marker_ids;  // views into arena_
   for (std::uint32_t i = 0; i < count; ++i) {
     const Pattern& p = set->patterns_[i];
-    const char* bytes = reinterpret_cast<const char*>(set->arena_.data()) + p.offset;
     if (p.length <= kDirectPrefix) {
       set->expressions_.push_back(Expression{p.offset, p.length, i});
-      expressions.push_back(bytes);
-      lengths.push_back(p.length);
-      ids.push_back(i);
-      owners.push_back(i);
       continue;
     }
-    const std::string_view marker(bytes, kMarkerLength);
+    const std::string_view marker(reinterpret_cast<const char*>(set->arena_.data()) + p.offset,
+                                  kMarkerLength);
     auto [it, fresh] =
         marker_ids.try_emplace(marker, static_cast<std::uint32_t>(set->markers_.size()));
     if (fresh) {
       set->markers_.emplace_back();
       set->expressions_.push_back(Expression{p.offset, static_cast<std::uint32_t>(kMarkerLength),
                                              static_cast<std::uint32_t>(count + it->second)});
-      expressions.push_back(bytes);
-      lengths.push_back(kMarkerLength);
-      ids.push_back(static_cast<unsigned>(count + it->second));
-      owners.push_back(i);
     }
     set->markers_[it->second].push_back(i);
   }
@@ -169,29 +156,42 @@ Result<std::shared_ptr<const MaskSet>> MaskSet::build(std::vector<MaskValue> val
     views.emplace_back(set->arena_.data() + p.offset, p.length);
   set->prefixes_.build(std::move(views), kDirectPrefix);
 
-  const bool direct = engine == Engine::direct ||
-                      (engine == Engine::automatic && expressions.size() <= kDirectSearchMax);
-  if (expressions.empty() || direct) return std::shared_ptr<const MaskSet>(std::move(set));
+  const std::size_t n = set->expressions_.size();
+  const bool direct =
+      engine == Engine::direct || (engine == Engine::automatic && n <= kDirectSearchMax);
+  if (n == 0 || direct) return std::shared_ptr<const MaskSet>(std::move(set));
 
-  std::vector<unsigned> flags(expressions.size(), HS_FLAG_SOM_LEFTMOST);
+  // 6. One literal database. Hyperscan reports each occurrence at its end; the
+  // start is end - length (literals), which SOM_LEFTMOST also reports.
+  std::vector<const char*> bytes(n);
+  std::vector<std::size_t> lengths(n);
+  std::vector<unsigned> ids(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Expression& e = set->expressions_[i];
+    bytes[i] = reinterpret_cast<const char*>(set->arena_.data()) + e.offset;
+    lengths[i] = e.length;
+    ids[i] = e.id;
+  }
+  std::vector<unsigned> flags(n, HS_FLAG_SOM_LEFTMOST);
   hs_database_t* raw_db = nullptr;
   hs_compile_error_t* raw_error = nullptr;
-  const hs_error_t compiled = hs_compile_lit_multi(
-      expressions.data(), flags.data(), ids.data(), lengths.data(),
-      static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
+  const hs_error_t compiled =
+      hs_compile_lit_multi(bytes.data(), flags.data(), ids.data(), lengths.data(),
+                           static_cast<unsigned>(n), HS_MODE_BLOCK, nullptr, &raw_db, &raw_error);
   std::unique_ptr<hs_database_t, DatabaseDeleter> db(raw_db);
   std::unique_ptr<hs_compile_error_t, CompileErrorDeleter> error(raw_error);
   if (compiled != HS_SUCCESS) {
     // Hyperscan's message is not repeated: only labels may appear in errors.
     std::string where;
-    if (error && error->expression >= 0 &&
-        static_cast<std::size_t>(error->expression) < owners.size()) {
-      where = " (a pattern of " + labels[set->patterns_[owners[error->expression]].label] + ")";
+    if (error && error->expression >= 0 && static_cast<std::size_t>(error->expression) < n) {
+      const std::uint32_t id = set->expressions_[error->expression].id;
+      const std::uint32_t owner = id < count ? id : set->markers_[id - count].front();
+      where = " (a pattern of " + labels[set->patterns_[owner].label] + ")";
     }
     return fail(Code::internal, "hyperscan cannot compile the masking patterns" + where);
   }
 
-  // 6. Move the database into locked memory (see the top of this file).
+  // 7. Move the database into locked memory (see the top of this file).
   char* raw_bytes = nullptr;
   std::size_t serialized_length = 0;
   if (hs_serialize_database(db.get(), &raw_bytes, &serialized_length) != HS_SUCCESS) {

@@ -143,8 +143,7 @@ class StreamMasker {
   void scan(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
             std::size_t end_floor);
   // scan for a set without a Hyperscan database.
-  void scan_direct(std::span<const std::uint8_t> buffer, std::size_t base, std::size_t start_limit,
-                   std::size_t end_floor);
+  void scan_direct(std::span<const std::uint8_t> buffer, const ScanContext& context);
   // Whether window[at, at + count) equals bytes (count <= window_length_ - at).
   bool window_equals(std::size_t at, const std::uint8_t* bytes, std::size_t count) const;
   // Adds to matches_ the long patterns complete in the window behind markers_.

@@ -68,6 +68,13 @@ struct StreamMasker::ScanContext {
   std::size_t start_limit;
   std::size_t end_floor;
   std::uint32_t pattern_count;  // ids from here on are markers
+
+  // Keeps an occurrence at [from, to) of the scanned buffer if it starts
+  // before start_limit and ends after end_floor.
+  void add(std::uint32_t id, std::size_t from, std::size_t to) const {
+    if (from >= start_limit || to <= end_floor) return;
+    (id < pattern_count ? matches : markers)->push_back(Match{base + from, base + to, id});
+  }
 };
 
 StreamMasker::StreamMasker(std::shared_ptr<const MaskSet> set) : set_(std::move(set)) {
@@ -104,23 +111,20 @@ void StreamMasker::finish(std::string& out) {
 // order of end offset.
 int StreamMasker::on_match(unsigned int id, unsigned long long from, unsigned long long to,
                            unsigned int, void* context) {
-  auto* scan = static_cast<ScanContext*>(context);
-  if (from >= scan->start_limit || to <= scan->end_floor) return 0;
-  const Match match{scan->base + static_cast<std::size_t>(from),
-                    scan->base + static_cast<std::size_t>(to), id};
-  (id < scan->pattern_count ? scan->matches : scan->markers)->push_back(match);
+  static_cast<const ScanContext*>(context)->add(id, static_cast<std::size_t>(from),
+                                                static_cast<std::size_t>(to));
   return 0;
 }
 
 void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
                         std::size_t start_limit, std::size_t end_floor) {
   if (buffer.empty()) return;
-  if (set_->database_ == nullptr) {
-    scan_direct(buffer, base, start_limit, end_floor);
-    return;
-  }
   ScanContext context{&matches_,   &markers_, base,
                       start_limit, end_floor, static_cast<std::uint32_t>(set_->patterns_.size())};
+  if (set_->database_ == nullptr) {
+    scan_direct(buffer, context);
+    return;
+  }
   const hs_error_t rc =
       hs_scan(set_->database_, reinterpret_cast<const char*>(buffer.data()),
               static_cast<unsigned>(buffer.size()), 0, scratch_, on_match, &context);
@@ -131,25 +135,21 @@ void StreamMasker::scan(std::span<const std::uint8_t> buffer, std::size_t base,
 
 // The same occurrences as scan's Hyperscan search, one memmem pass per
 // expression; the order differs, and process sorts them anyway.
-void StreamMasker::scan_direct(std::span<const std::uint8_t> buffer, std::size_t base,
-                               std::size_t start_limit, std::size_t end_floor) {
+// The same occurrences as scan's Hyperscan search, one memmem pass per
+// expression; the order differs, and process sorts them anyway.
+void StreamMasker::scan_direct(std::span<const std::uint8_t> buffer, const ScanContext& context) {
   const MaskSet& set = *set_;
-  const std::uint32_t pattern_count = static_cast<std::uint32_t>(set.patterns_.size());
   const std::uint8_t* const begin = buffer.data();
   const std::uint8_t* const end = begin + buffer.size();
   for (const MaskSet::Expression& e : set.expressions_) {
     const std::uint8_t* needle = set.arena_.data() + e.offset;
-    const std::uint8_t* from = begin;
-    while (static_cast<std::size_t>(end - from) >= e.length) {
+    for (const std::uint8_t* from = begin; static_cast<std::size_t>(end - from) >= e.length;) {
       const auto* found = static_cast<const std::uint8_t*>(
           ::memmem(from, static_cast<std::size_t>(end - from), needle, e.length));
       if (found == nullptr) break;
       const std::size_t start = static_cast<std::size_t>(found - begin);
-      if (start >= start_limit) break;
-      if (start + e.length > end_floor) {
-        const Match match{base + start, base + start + e.length, e.id};
-        (e.id < pattern_count ? matches_ : markers_).push_back(match);
-      }
+      if (start >= context.start_limit) break;  // later ones start later still
+      context.add(e.id, start, start + e.length);
       from = found + 1;  // occurrences may overlap
     }
   }

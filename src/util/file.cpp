@@ -1,11 +1,13 @@
 #include "util/file.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -166,6 +168,40 @@ Status AtomicFile::commit() {
   Fd dir(::open(dirname_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir) ::fsync(dir.get());
   return {};
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    return errno_error(errno == ENOENT ? Code::not_found : Code::io, "cannot open " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + path);
+  MappedFile m;
+  if (st.st_size == 0) return m;
+  void* p =
+      ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return errno_error(Code::io, "cannot map " + path);
+  ::madvise(p, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
+  m.data_ = static_cast<const char*>(p);
+  m.size_ = static_cast<std::size_t>(st.st_size);
+  return m;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<char*>(data_), size_);
 }
 
 }  // namespace ward

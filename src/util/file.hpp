@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "util/fd.hpp"
 #include "util/result.hpp"
@@ -58,6 +59,23 @@ class AtomicFile {
   std::string tmp_path_;
   Fd fd_;
   bool committed_ = false;
+};
+
+// A whole file mapped read-only (an empty file maps to an empty view).
+class MappedFile {
+ public:
+  static Result<MappedFile> open(const std::string& path);
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  MappedFile() = default;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 }  // namespace ward

@@ -1,0 +1,612 @@
+#include "audit/event.hpp"
+
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <array>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace ward::audit {
+
+namespace {
+
+// ---- writing ---------------------------------------------------------------
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
+// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  auto cont = [&](std::size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(i + 1) || !cont(i + 2)) return 0;
+    unsigned char c1 = byte(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;  // overlong
+    if (c == 0xED && c1 > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+    unsigned char c1 = byte(i + 1);
+    if (c == 0xF0 && c1 < 0x90) return 0;  // overlong
+    if (c == 0xF4 && c1 > 0x8F) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// The one escaping canonical lines use; invalid UTF-8 becomes U+FFFD.
+void put_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      std::size_t n = utf8_sequence(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+void put_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void put_strings(std::string& out, const std::vector<std::string>& list) {
+  out += '[';
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ',';
+    put_string(out, list[i]);
+  }
+  out += ']';
+}
+
+void put_key(std::string& out, std::string_view key) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void put_actor(std::string& out, const Actor& a) {
+  out += "{\"agent\":{\"name\":";
+  put_string(out, a.agent_name);
+  out += ",\"via\":";
+  put_string(out, a.agent_via);
+  out += "},\"ancestry\":";
+  put_strings(out, a.ancestry);
+  out += ",\"comm\":";
+  put_string(out, a.comm);
+  out += ",\"cwd\":";
+  put_string(out, a.cwd);
+  out += ",\"exe\":";
+  put_string(out, a.exe);
+  out += ",\"pid\":";
+  put_int(out, a.pid);
+  out += ",\"ppid\":";
+  put_int(out, a.ppid);
+  out += ",\"sid\":";
+  put_int(out, a.sid);
+  out += ",\"tty\":";
+  put_string(out, a.tty);
+  out += ",\"uid\":";
+  put_int(out, a.uid);
+  out += '}';
+}
+
+void put_checkpoint(std::string& out, const Checkpoint& c) {
+  out += "{\"head\":";
+  put_string(out, c.head);
+  out += ",\"key\":";
+  put_string(out, c.key);
+  out += ",\"seq\":";
+  put_int(out, c.seq);
+  out += ",\"sig\":";
+  put_string(out, c.sig);
+  out += ",\"ts\":";
+  put_int(out, c.ts);
+  out += '}';
+}
+
+// ---- reading -----------------------------------------------------------------
+
+enum class Kind { string, integer, strings, object };
+enum class Schema { top, actor, agent, checkpoint };
+
+struct Field {
+  std::string_view name;
+  Kind kind;
+  Schema object = Schema::top;  // for Kind::object
+  bool required = true;
+};
+
+// Sorted by name, as canonical lines are.
+constexpr std::array<Field, 14> kTopFields = {{
+    {"actor", Kind::object, Schema::actor},
+    {"checkpoint", Kind::object, Schema::checkpoint, false},
+    {"denied", Kind::strings, Schema::top, false},
+    {"event", Kind::string},
+    {"hash", Kind::string},
+    {"host", Kind::string},
+    {"outcome", Kind::string},
+    {"prev", Kind::string},
+    {"reason", Kind::string},
+    {"secrets", Kind::strings},
+    {"seq", Kind::integer},
+    {"tool", Kind::string},
+    {"ts", Kind::integer},
+    {"v", Kind::integer},
+}};
+constexpr std::array<Field, 10> kActorFields = {{
+    {"agent", Kind::object, Schema::agent},
+    {"ancestry", Kind::strings},
+    {"comm", Kind::string},
+    {"cwd", Kind::string},
+    {"exe", Kind::string},
+    {"pid", Kind::integer},
+    {"ppid", Kind::integer},
+    {"sid", Kind::integer},
+    {"tty", Kind::string},
+    {"uid", Kind::integer},
+}};
+constexpr std::array<Field, 2> kAgentFields = {{
+    {"name", Kind::string},
+    {"via", Kind::string},
+}};
+constexpr std::array<Field, 5> kCheckpointFields = {{
+    {"head", Kind::string},
+    {"key", Kind::string},
+    {"seq", Kind::integer},
+    {"sig", Kind::string},
+    {"ts", Kind::integer},
+}};
+
+std::span<const Field> fields_of(Schema s) {
+  switch (s) {
+    case Schema::top:
+      return kTopFields;
+    case Schema::actor:
+      return kActorFields;
+    case Schema::agent:
+      return kAgentFields;
+    case Schema::checkpoint:
+      return kCheckpointFields;
+  }
+  return {};
+}
+
+const char* schema_name(Schema s) {
+  switch (s) {
+    case Schema::top:
+      return "event";
+    case Schema::actor:
+      return "actor";
+    case Schema::agent:
+      return "actor.agent";
+    case Schema::checkpoint:
+      return "checkpoint";
+  }
+  return "";
+}
+
+// A key from the input, safe to put in a message.
+std::string printable(std::string_view key) {
+  std::string out;
+  for (char c : key.substr(0, 40)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  if (key.size() > 40) out += "...";
+  return out;
+}
+
+// Rebuilds the canonical form of what it reads while checking it against
+// the schema and filling the event; the caller compares the rebuilt bytes
+// with the input.
+class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineHandler> {
+ public:
+  LineHandler(Event& e, std::string& canon) : e_(e), canon_(canon) {}
+
+  std::string error;
+  std::size_t hash_begin = 0, hash_end = 0;
+
+  bool StartObject() {
+    if (depth_ == 0) {
+      if (started_) return fail("more than one object");
+      started_ = true;
+      return open(Schema::top);
+    }
+    if (in_array()) return type_error("a string");
+    const Field& f = current_field();
+    if (f.kind != Kind::object) return type_error(expected_of(f.kind));
+    if (f.object == Schema::checkpoint) e_.checkpoint.emplace();
+    return open(f.object);
+  }
+
+  bool Key(const char* str, rapidjson::SizeType len, bool) {
+    Frame& fr = frames_[depth_ - 1];
+    std::string_view key(str, len);
+    auto fields = fields_of(fr.schema);
+    std::size_t index = fields.size();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == key) index = i;
+    }
+    if (index == fields.size()) {
+      return fail(fmt::format("unknown key '{}' in {}", printable(key), schema_name(fr.schema)));
+    }
+    if (fr.seen & (1u << index)) {
+      return fail(fmt::format("duplicate key '{}' in {}", key, schema_name(fr.schema)));
+    }
+    if (fr.last != fields.size() && index < fr.last) {
+      return fail(fmt::format("keys out of order in {}: '{}' after '{}'", schema_name(fr.schema),
+                              key, fields[fr.last].name));
+    }
+    fr.seen |= 1u << index;
+    fr.last = index;
+    fr.field = index;
+    if (depth_ == 1 && key == "hash") hash_begin = canon_.size();
+    if (fr.count++) canon_ += ',';
+    put_key(canon_, key);
+    return true;
+  }
+
+  bool String(const char* str, rapidjson::SizeType len, bool) {
+    std::string_view s(str, len);
+    if (in_array()) {
+      if (frames_[depth_ - 1].count++) canon_ += ',';
+      array_target_->emplace_back(s);
+      put_string(canon_, s);
+      return true;
+    }
+    const Field& f = current_field();
+    if (f.kind != Kind::string) return type_error(expected_of(f.kind));
+    std::string* target = string_target(f.name);
+    if (target) target->assign(s);
+    put_string(canon_, s);
+    if (depth_ == 1 && f.name == "hash") hash_end = canon_.size();
+    return true;
+  }
+
+  bool Int(int v) { return integer(v); }
+  bool Uint(unsigned v) { return integer(v); }
+  bool Int64(std::int64_t v) { return integer(v); }
+  bool Uint64(std::uint64_t v) {
+    if (v > static_cast<std::uint64_t>(INT64_MAX)) return fail("integer out of range");
+    return integer(static_cast<std::int64_t>(v));
+  }
+  bool Double(double) { return fail("a number that is not an integer"); }
+  bool Null() { return type_error_here("null"); }
+  bool Bool(bool) { return type_error_here("a boolean"); }
+
+  bool StartArray() {
+    if (depth_ == 0) return fail("a line must be one object");
+    if (in_array()) return type_error("a string");
+    const Field& f = current_field();
+    if (f.kind != Kind::strings) return type_error(expected_of(f.kind));
+    array_target_ = list_target(f.name);
+    array_target_->clear();
+    canon_ += '[';
+    Schema parent = frames_[depth_ - 1].schema;
+    if (depth_ == frames_.size()) return fail("nested too deeply");
+    frames_[depth_] = Frame{parent, 0, 0, 0, 0, true};
+    ++depth_;
+    return true;
+  }
+
+  bool EndArray(rapidjson::SizeType) {
+    --depth_;
+    canon_ += ']';
+    return true;
+  }
+
+  bool EndObject(rapidjson::SizeType) {
+    Frame& fr = frames_[depth_ - 1];
+    auto fields = fields_of(fr.schema);
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].required && !(fr.seen & (1u << i))) {
+        return fail(fmt::format("missing key '{}' in {}", fields[i].name, schema_name(fr.schema)));
+      }
+    }
+    --depth_;
+    canon_ += '}';
+    return true;
+  }
+
+ private:
+  struct Frame {
+    Schema schema;
+    unsigned seen;
+    std::size_t last;   // index of the previous key (fields.size() before the first)
+    std::size_t field;  // index of the current key
+    std::size_t count;  // members or elements so far
+    bool array;
+  };
+
+  bool open(Schema s) {
+    if (depth_ == frames_.size()) return fail("nested too deeply");
+    frames_[depth_++] = Frame{s, 0, fields_of(s).size(), 0, 0, false};
+    canon_ += '{';
+    return true;
+  }
+
+  bool in_array() const { return depth_ > 0 && frames_[depth_ - 1].array; }
+
+  const Field& current_field() const {
+    const Frame& fr = frames_[depth_ - 1];
+    return fields_of(fr.schema)[fr.field];
+  }
+
+  static const char* expected_of(Kind k) {
+    switch (k) {
+      case Kind::string:
+        return "a string";
+      case Kind::integer:
+        return "an integer";
+      case Kind::strings:
+        return "a list of strings";
+      case Kind::object:
+        return "an object";
+    }
+    return "";
+  }
+
+  bool fail(std::string message) {
+    if (error.empty()) error = std::move(message);
+    return false;
+  }
+
+  bool type_error(const char* expected) {
+    if (depth_ == 0) return fail("a line must be one object");
+    if (in_array()) return fail(fmt::format("'{}' must hold only strings", current_field().name));
+    return fail(fmt::format("'{}' must be {}", current_field().name, expected));
+  }
+
+  bool type_error_here(const char* what) {
+    if (depth_ == 0) return fail("a line must be one object");
+    return fail(fmt::format("'{}' holds {}", current_field().name, what));
+  }
+
+  bool integer(std::int64_t v) {
+    if (depth_ == 0) return fail("a line must be one object");
+    if (in_array()) return type_error("a string");
+    const Field& f = current_field();
+    if (f.kind != Kind::integer) return type_error(expected_of(f.kind));
+    if (std::int64_t* target = int_target(f.name)) *target = v;
+    put_int(canon_, v);
+    return true;
+  }
+
+  Schema schema() const { return frames_[depth_ - 1].schema; }
+
+  std::string* string_target(std::string_view name) {
+    switch (schema()) {
+      case Schema::top:
+        if (name == "event") return &e_.event;
+        if (name == "hash") return &e_.hash;
+        if (name == "host") return &e_.host;
+        if (name == "outcome") return &e_.outcome;
+        if (name == "prev") return &e_.prev;
+        if (name == "reason") return &e_.reason;
+        if (name == "tool") return &e_.tool;
+        break;
+      case Schema::actor:
+        if (name == "comm") return &e_.actor.comm;
+        if (name == "cwd") return &e_.actor.cwd;
+        if (name == "exe") return &e_.actor.exe;
+        if (name == "tty") return &e_.actor.tty;
+        break;
+      case Schema::agent:
+        if (name == "name") return &e_.actor.agent_name;
+        if (name == "via") return &e_.actor.agent_via;
+        break;
+      case Schema::checkpoint:
+        if (name == "head") return &e_.checkpoint->head;
+        if (name == "key") return &e_.checkpoint->key;
+        if (name == "sig") return &e_.checkpoint->sig;
+        break;
+    }
+    return nullptr;
+  }
+
+  std::int64_t* int_target(std::string_view name) {
+    switch (schema()) {
+      case Schema::top:
+        if (name == "seq") return &e_.seq;
+        if (name == "ts") return &e_.ts;
+        if (name == "v") return &e_.v;
+        break;
+      case Schema::actor:
+        if (name == "pid") return &e_.actor.pid;
+        if (name == "ppid") return &e_.actor.ppid;
+        if (name == "sid") return &e_.actor.sid;
+        if (name == "uid") return &e_.actor.uid;
+        break;
+      case Schema::checkpoint:
+        if (name == "seq") return &e_.checkpoint->seq;
+        if (name == "ts") return &e_.checkpoint->ts;
+        break;
+      case Schema::agent:
+        break;
+    }
+    return nullptr;
+  }
+
+  std::vector<std::string>* list_target(std::string_view name) {
+    if (name == "secrets") return &e_.secrets;
+    if (name == "denied") return &e_.denied;
+    return &e_.actor.ancestry;
+  }
+
+  Event& e_;
+  std::string& canon_;
+  std::array<Frame, 4> frames_{};
+  std::size_t depth_ = 0;
+  bool started_ = false;
+  std::vector<std::string>* array_target_ = nullptr;
+};
+
+bool is_hex_hash(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void hex_to_bytes(std::string_view hex, std::uint8_t* out) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out[i / 2] = static_cast<std::uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1]));
+  }
+}
+
+}  // namespace
+
+std::string encode_line(Event& e) {
+  std::string out;
+  out.reserve(512);
+  out += "{\"actor\":";
+  put_actor(out, e.actor);
+  if (e.checkpoint) {
+    out += ",\"checkpoint\":";
+    put_checkpoint(out, *e.checkpoint);
+  }
+  if (!e.denied.empty()) {
+    out += ",\"denied\":";
+    put_strings(out, e.denied);
+  }
+  out += ",\"event\":";
+  put_string(out, e.event);
+  std::size_t split = out.size();
+  out += ",\"host\":";
+  put_string(out, e.host);
+  out += ",\"outcome\":";
+  put_string(out, e.outcome);
+  out += ",\"prev\":";
+  put_string(out, e.prev);
+  out += ",\"reason\":";
+  put_string(out, e.reason);
+  out += ",\"secrets\":";
+  put_strings(out, e.secrets);
+  out += ",\"seq\":";
+  put_int(out, e.seq);
+  out += ",\"tool\":";
+  put_string(out, e.tool);
+  out += ",\"ts\":";
+  put_int(out, e.ts);
+  out += ",\"v\":";
+  put_int(out, e.v);
+  out += '}';
+  std::string_view view(out);
+  e.hash = line_hash(e.prev, view.substr(0, split), view.substr(split));
+  std::string member = ",\"hash\":\"" + e.hash + "\"";
+  out.insert(split, member);
+  return out;
+}
+
+Status parse_line(std::string_view line, ParsedLine& out) {
+  thread_local std::string canon;
+  canon.clear();
+  out.event.checkpoint.reset();
+  out.event.denied.clear();
+  LineHandler handler(out.event, canon);
+  rapidjson::MemoryStream stream(line.data(), line.size());
+  rapidjson::Reader reader;
+  rapidjson::ParseResult ok = reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler);
+  if (!ok) {
+    if (!handler.error.empty()) return fail(Code::corrupt, handler.error);
+    return fail(Code::corrupt, fmt::format("not a JSON object (byte {})", ok.Offset()));
+  }
+  if (canon != line) {
+    std::size_t at = 0;
+    while (at < canon.size() && at < line.size() && canon[at] == line[at]) ++at;
+    return fail(Code::corrupt, fmt::format("non-canonical formatting at byte {}", at));
+  }
+  const Event& e = out.event;
+  if (e.v != kFormatVersion) {
+    return fail(Code::corrupt, fmt::format("unknown format version {}", e.v));
+  }
+  if (e.outcome != "ok" && e.outcome != "denied" && e.outcome != "error") {
+    return fail(Code::corrupt, fmt::format("unknown outcome '{}'", printable(e.outcome)));
+  }
+  if (!is_hex_hash(e.prev)) return fail(Code::corrupt, "'prev' is not a SHA-256 in hex");
+  if (!is_hex_hash(e.hash)) return fail(Code::corrupt, "'hash' is not a SHA-256 in hex");
+  if (e.seq < 1) return fail(Code::corrupt, "'seq' must be positive");
+  if (e.checkpoint.has_value() != (e.event == "audit.checkpoint")) {
+    return fail(Code::corrupt, "a checkpoint belongs on audit.checkpoint events only");
+  }
+  out.before_hash = line.substr(0, handler.hash_begin);
+  out.after_hash = line.substr(handler.hash_end);
+  return {};
+}
+
+std::string line_hash(std::string_view prev_hex, std::string_view before_hash,
+                      std::string_view after_hash) {
+  std::uint8_t prev[32] = {};
+  if (is_hex_hash(prev_hex)) hex_to_bytes(prev_hex, prev);
+  Sha256 h;
+  h.update(std::span<const std::uint8_t>(prev, 32));
+  h.update(before_hash).update(after_hash);
+  Digest d = h.finish();
+  return to_hex(d);
+}
+
+std::string checkpoint_message(std::int64_t seq, std::string_view head, std::int64_t ts) {
+  return fmt::format("ward:audit:checkpoint:v1:{}:{}:{}", seq, head, ts);
+}
+
+std::string_view outcome_for(Code code) {
+  switch (code) {
+    case Code::denied:
+    case Code::locked:
+      return "denied";
+    default:
+      return "error";
+  }
+}
+
+}  // namespace ward::audit

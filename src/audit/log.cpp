@@ -1,0 +1,274 @@
+#include "audit/log.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "audit/actor.hpp"
+#include "core/paths.hpp"
+#include "util/file.hpp"
+#include "util/time.hpp"
+
+namespace ward::audit {
+
+namespace {
+
+constexpr std::size_t kMaxLine = 1 << 20;  // a last line longer than this is not ours
+
+// Holds an exclusive flock for its lifetime.
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() { ::flock(fd_, LOCK_UN); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+// The last line of a file of size bytes: the bytes after the previous
+// newline. complete is false when the file does not end in a newline
+// (a torn line, or none).
+struct Tail {
+  std::string line;      // the last complete line, without its newline
+  std::int64_t end = 0;  // offset just past the last newline
+  std::string torn;      // bytes after the last newline
+};
+
+Result<Tail> read_tail(int fd, std::int64_t size) {
+  Tail tail;
+  std::string buf;  // the bytes from some offset to the end
+  std::int64_t from = size;
+  std::size_t newlines = 0;
+  while (from > 0 && newlines < 2) {
+    std::int64_t chunk = std::min<std::int64_t>(from, 4096);
+    from -= chunk;
+    std::string piece(static_cast<std::size_t>(chunk), '\0');
+    if (::pread(fd, piece.data(), piece.size(), from) != chunk) {
+      return errno_error(Code::io, "cannot read the audit log");
+    }
+    buf.insert(0, piece);
+    newlines = static_cast<std::size_t>(std::count(buf.begin(), buf.end(), '\n'));
+    // The torn part plus one whole line is all we need.
+    if (buf.size() > kMaxLine + 2) break;
+  }
+  std::size_t last_nl = buf.rfind('\n');
+  if (last_nl == std::string::npos) {
+    if (from == 0) {  // no newline at all: the whole file is torn
+      tail.torn = std::move(buf);
+      return tail;
+    }
+    return fail(Code::corrupt, "the audit log's last line is too long", "run 'ward audit verify'");
+  }
+  tail.torn = buf.substr(last_nl + 1);
+  tail.end = from + static_cast<std::int64_t>(last_nl) + 1;
+  std::size_t prev_nl = last_nl == 0 ? std::string::npos : buf.rfind('\n', last_nl - 1);
+  if (prev_nl == std::string::npos && from != 0) {
+    return fail(Code::corrupt, "the audit log's last line is too long", "run 'ward audit verify'");
+  }
+  std::size_t begin = prev_nl == std::string::npos ? 0 : prev_nl + 1;
+  tail.line = buf.substr(begin, last_nl - begin);
+  return tail;
+}
+
+Result<Head> head_of_line(const std::string& line, const std::string& file) {
+  ParsedLine parsed;
+  auto ok = parse_line(line, parsed);
+  if (!ok) {
+    return fail(Code::corrupt,
+                fmt::format("the last line of {} is unreadable: {}", file, ok.error().message),
+                "run 'ward audit verify' to see what happened to the log");
+  }
+  return Head{parsed.event.seq, parsed.event.hash};
+}
+
+// The head recorded at the end of a complete (rotated) file.
+Result<Head> head_of_file(const std::string& file) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno_error(Code::io, fmt::format("cannot open {}", file));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + file);
+  Tail tail = TRY(read_tail(fd.get(), st.st_size));
+  if (tail.line.empty()) return Head{};
+  return head_of_line(tail.line, file);
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
+
+std::string default_log_path() {
+  return ward_home() + "/audit.jsonl";
+}
+
+std::vector<std::string> chain_files(const std::string& path) {
+  std::string dir = dirname_of(path);
+  std::vector<std::string> rotated;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string_view name(entry->d_name);
+      // audit-<12 digits>.jsonl
+      if (name.size() == 6 + 12 + 6 && name.starts_with("audit-") && name.ends_with(".jsonl") &&
+          std::all_of(name.begin() + 6, name.begin() + 18,
+                      [](char c) { return c >= '0' && c <= '9'; })) {
+        rotated.push_back(dir + "/" + std::string(name));
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(rotated.begin(), rotated.end());
+  if (path_exists(path)) rotated.push_back(path);
+  return rotated;
+}
+
+Result<AuditLog> AuditLog::open(const std::string& path, LogOptions options) {
+  TRY(ensure_private_dir(dirname_of(path)));
+  AuditLog log;
+  log.path_ = path;
+  log.options_ = options;
+  std::string lock_path = dirname_of(path) + "/audit.lock";
+  log.lock_ = Fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!log.lock_) return errno_error(Code::io, fmt::format("cannot open {}", lock_path));
+  log.host_ = host_name();
+  return log;
+}
+
+Result<Head> AuditLog::append(std::span<Event> events, const CheckpointSigner* signer) {
+  FileLock lock(lock_.get());
+  Fd fd(::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return errno_error(Code::io, fmt::format("cannot open the audit log {}", path_));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat the audit log");
+  if (!S_ISREG(st.st_mode)) return fail(Code::corrupt, "the audit log is not a regular file");
+
+  Head head;
+  std::vector<Event> repairs;
+  std::int64_t size = st.st_size;
+  if (size == 0) {
+    auto files = chain_files(path_);
+    if (files.size() > 1 || (files.size() == 1 && files[0] != path_)) {
+      const std::string& last = files.back() == path_ ? files[files.size() - 2] : files.back();
+      head = TRY(head_of_file(last));
+    }
+  } else {
+    Tail tail = TRY(read_tail(fd.get(), size));
+    if (!tail.line.empty()) head = TRY(head_of_line(tail.line, path_));
+    if (!tail.torn.empty()) {
+      // A crash mid-write: keep the bytes for inspection, cut them off, and
+      // say so in the chain.
+      std::string aside = fmt::format("{}/audit-torn-{}.bin", dirname_of(path_), now_unix_us());
+      Fd out(::open(aside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+      if (!out) return errno_error(Code::io, fmt::format("cannot create {}", aside));
+      TRY(write_all(out.get(), tail.torn.data(), tail.torn.size()));
+      if (::fsync(out.get()) != 0) return errno_error(Code::io, "cannot sync " + aside);
+      if (::ftruncate(fd.get(), tail.end) != 0) {
+        return errno_error(Code::io, "cannot cut the torn line off the audit log");
+      }
+      size = tail.end;
+      Event repair;
+      repair.event = "audit.repair";
+      repair.reason = fmt::format("set aside a torn last line of {} bytes in {}", tail.torn.size(),
+                                  basename_of(aside));
+      repair.actor = actor_of_self();
+      repairs.push_back(std::move(repair));
+    }
+  }
+
+  std::int64_t last_seq_of_file = head.seq;
+  std::string batch;
+  auto add = [&](Event& e) {
+    e.v = kFormatVersion;
+    e.seq = head.seq + 1;
+    e.ts = now_unix_us();
+    e.host = host_;
+    e.prev = head.hash;
+    if (e.event == "audit.checkpoint") {
+      if (signer == nullptr || !*signer) {
+        e.event = "audit.checkpoint.unsigned";
+        e.checkpoint.reset();
+      } else {
+        e.checkpoint = (*signer)(head.seq, head.hash, e.ts);
+      }
+    } else {
+      e.checkpoint.reset();
+    }
+    batch += encode_line(e);
+    batch += '\n';
+    head = Head{e.seq, e.hash};
+  };
+  for (Event& e : repairs) add(e);
+  for (Event& e : events) add(e);
+
+  if (size > 0 && size + static_cast<std::int64_t>(batch.size()) > options_.max_bytes) {
+    // Rotate: the batch starts the next file and links the last hash of this one.
+    std::string rotated = fmt::format("{}/audit-{:012}.jsonl", dirname_of(path_), last_seq_of_file);
+    if (::rename(path_.c_str(), rotated.c_str()) != 0) {
+      return errno_error(Code::io, "cannot rotate the audit log");
+    }
+    fd = Fd(::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) return errno_error(Code::io, fmt::format("cannot open the audit log {}", path_));
+    size = 0;
+  }
+
+  auto written = write_all(fd.get(), batch.data(), batch.size());
+  if (!written) {
+    (void)::ftruncate(fd.get(), size);  // leave no partial line behind
+    return tl::unexpected(written.error());
+  }
+  if (options_.sync && ::fdatasync(fd.get()) != 0) {
+    return errno_error(Code::io, "cannot sync the audit log");
+  }
+  return head;
+}
+
+void GroupWriter::set_signer(CheckpointSigner signer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  signer_ = std::move(signer);
+}
+
+Result<Head> GroupWriter::commit(Event event) {
+  Pending mine{std::move(event)};
+  std::unique_lock<std::mutex> lock(mutex_);
+  queue_.push_back(&mine);
+  while (!mine.done) {
+    if (writing_) {
+      written_.wait(lock);
+      continue;
+    }
+    // Lead the next group: everything queued so far goes out in one write.
+    writing_ = true;
+    std::vector<Pending*> group;
+    group.swap(queue_);
+    CheckpointSigner signer = signer_;
+    lock.unlock();
+    std::vector<Event> events;
+    events.reserve(group.size());
+    for (Pending* p : group) events.push_back(std::move(p->event));
+    Result<Head> result = log_.append(events, &signer);
+    lock.lock();
+    for (Pending* p : group) {
+      p->result = result;
+      p->done = true;
+    }
+    writing_ = false;
+    written_.notify_all();
+  }
+  return mine.result;
+}
+
+}  // namespace ward::audit

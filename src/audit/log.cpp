@@ -194,7 +194,7 @@ Result<Head> AuditLog::append(std::span<Event> events, const CheckpointSigner* s
   auto add = [&](Event& e) {
     e.v = kFormatVersion;
     e.seq = head.seq + 1;
-    e.ts = now_unix_us();
+    e.ts = options_.clock ? options_.clock() : now_unix_us();
     e.host = host_;
     e.prev = head.hash;
     if (e.event == "audit.checkpoint") {

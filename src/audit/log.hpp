@@ -29,6 +29,8 @@ namespace ward::audit {
 struct LogOptions {
   std::int64_t max_bytes = 64ll << 20;  // rotate once the current file would pass this
   bool sync = true;                     // fdatasync every append
+  // Unix microseconds for new events; the wall clock when empty (tests set it).
+  std::function<std::int64_t()> clock;
 };
 
 // The end of the chain.

@@ -42,6 +42,11 @@ void register_twofa_commands(CLI::App& app, Context& ctx);
 void register_import_commands(CLI::App& app, Context& ctx);
 void register_run_commands(CLI::App& app, Context& ctx);
 void register_env_commands(CLI::App& app, Context& ctx);
+void register_audit_commands(CLI::App& app, Context& ctx);
+// ward audit's groups: tail/show/query/verify; suspicious/report; export.
+void register_audit_read_commands(CLI::App& audit, Context& ctx);
+void register_audit_analysis_commands(CLI::App& audit, Context& ctx);
+void register_audit_export_commands(CLI::App& audit, Context& ctx);
 
 // Checks the sealed 2FA setting of an unlocked vault: asks for a code and
 // records its counter so it cannot be used again. No-op when 2FA is off.

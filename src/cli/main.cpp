@@ -84,6 +84,7 @@ int run(int argc, char** argv) {
   ward::cli::register_twofa_commands(app, ctx);
   ward::cli::register_run_commands(app, ctx);
   ward::cli::register_env_commands(app, ctx);
+  ward::cli::register_audit_commands(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for a command");
   std::vector<std::string> topic;

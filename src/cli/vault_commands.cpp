@@ -127,10 +127,10 @@ Status cmd_set(const Context& ctx, const SetOptions& o) {
 Status cmd_get(const Context& ctx, const std::string& path, bool reveal, std::int64_t version) {
   TRY(validate_secret_path(path));
   if (reveal) {
-    // A refusal is recorded too: an agent asking to see a value is news.
-    audit::Event refused = audit::make_event("get", {path});
-    refused.reason = "reveal";
-    TRY(audited(std::move(refused), refuse_reveal_if_agent(detect_ai_agent_here(), path)));
+    // A refusal is recorded too: an AI agent asking to see a value is news.
+    if (Status allowed = refuse_reveal_if_agent(detect_ai_agent_here(), path); !allowed) {
+      return audited(audit::make_event("get", {path}), std::move(allowed));
+    }
   }
   nlohmann::json out;
   if (auto agent = TRY(ctx.agent())) {

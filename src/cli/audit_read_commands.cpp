@@ -220,8 +220,8 @@ Result<std::int64_t> parse_seq(const std::string& text) {
   return seq;
 }
 
-void print_field(std::string_view label, std::string_view value) {
-  fmt::print("  {:<10}{}\n", label, value);
+void print_field(std::string_view label, std::string_view value, std::size_t width = 10) {
+  fmt::print("  {:<{}}{}\n", label, width, value);
 }
 
 Status cmd_show(const Context& ctx, const std::string& seq_text) {
@@ -447,17 +447,19 @@ Status cmd_verify(const Context& ctx) {
     fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else if (!r.failure) {
     fmt::print("{}\n", colored("audit log intact", "32"));
-    print_field("events", std::to_string(r.events));
-    print_field("files", std::to_string(r.files));
-    print_field("bytes", std::to_string(r.bytes));
+    constexpr std::size_t kWidth = 13;
+    print_field("events", std::to_string(r.events), kWidth);
+    print_field("files", std::to_string(r.files), kWidth);
+    print_field("bytes", std::to_string(r.bytes), kWidth);
     print_field("head",
-                r.head.seq == 0 ? "none (no events yet)" : fmt::format("seq {}", r.head.seq));
-    std::string checkpoints = r.anchored
-                                  ? fmt::format("{}/{} valid", r.checkpoints_valid, r.checkpoints)
-                                  : fmt::format("{} (signatures not checked)", r.checkpoints);
-    fmt::print("  {:<13}{}\n", "checkpoints", checkpoints);
-    fmt::print("  {:<13}{}\n", "sealed head", sealed_text(r.sealed));
-    if (r.torn_bytes > 0) fmt::print("  {:<13}{}\n", "torn tail", torn_text(r.torn_bytes));
+                r.head.seq == 0 ? "none (no events yet)" : fmt::format("seq {}", r.head.seq),
+                kWidth);
+    print_field("checkpoints",
+                r.anchored ? fmt::format("{}/{} valid", r.checkpoints_valid, r.checkpoints)
+                           : fmt::format("{} (signatures not checked)", r.checkpoints),
+                kWidth);
+    print_field("sealed head", sealed_text(r.sealed), kWidth);
+    if (r.torn_bytes > 0) print_field("torn tail", torn_text(r.torn_bytes), kWidth);
     if (!lookup.note.empty()) fmt::print("{}\n", lookup.note);
   }
   if (error) return tl::unexpected(*error);

@@ -35,7 +35,8 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
     audit::Checkpoint c{seq, head, ts, self->public_hex_, ""};
     std::lock_guard<std::mutex> lock(self->key_mutex_);
     if (self->signing_key_.empty()) return c;  // wiped: the verifier reports it unsigned
-    c.sig = to_hex(sign_detached(self->signing_key_, as_bytes(audit::checkpoint_message(seq, head, ts))));
+    c.sig = to_hex(
+        sign_detached(self->signing_key_, as_bytes(audit::checkpoint_message(seq, head, ts))));
     return c;
   });
   return trail;

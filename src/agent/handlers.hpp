@@ -14,8 +14,8 @@
 
 #include "agent/audit_trail.hpp"
 #include "agent/protocol.hpp"
-#include "audit/event.hpp"
 #include "agent/server.hpp"
+#include "audit/event.hpp"
 #include "core/process_info.hpp"
 #include "vault/vault.hpp"
 
@@ -73,7 +73,7 @@ enum class Activity { counts, ignored };  // whether a request resets the idle t
 struct Handler {
   const char* op;
   const char* event;  // the audit event it records; nullptr for none (status, restrict)
-  bool needs_key;  // refused with 'locked' once the key is wiped
+  bool needs_key;     // refused with 'locked' once the key is wiped
   Activity activity;
   HandlerFn fn;
 };

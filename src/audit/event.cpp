@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -39,23 +40,68 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return 0;
 }
 
-// The one escaping canonical lines use; invalid UTF-8 becomes U+FFFD.
-void put_string(std::string& out, std::string_view s) {
+// Checks bytes against a line instead of writing them: the verifier
+// compares a line with its canonical form without building a copy.
+class Matcher {
+ public:
+  explicit Matcher(std::string_view line) : line_(line) {}
+  void append(const char* p, std::size_t n) {
+    if (ok_ && (line_.size() - pos_ < n || std::memcmp(line_.data() + pos_, p, n) != 0)) {
+      ok_ = false;
+      std::size_t i = 0;
+      while (pos_ + i < line_.size() && i < n && line_[pos_ + i] == p[i]) ++i;
+      mismatch_ = pos_ + i;
+    }
+    pos_ += n;
+  }
+  Matcher& operator+=(char c) {
+    append(&c, 1);
+    return *this;
+  }
+  Matcher& operator+=(std::string_view s) {
+    append(s.data(), s.size());
+    return *this;
+  }
+  std::size_t size() const { return pos_; }
+  // The whole line matched, nothing more, nothing less.
+  bool matched() const { return ok_ && pos_ == line_.size(); }
+  std::size_t mismatch() const { return ok_ ? std::min(pos_, line_.size()) : mismatch_; }
+
+ private:
+  std::string_view line_;
+  std::size_t pos_ = 0;
+  std::size_t mismatch_ = 0;
+  bool ok_ = true;
+};
+
+// The one escaping canonical lines use; invalid UTF-8 becomes U+FFFD. Runs
+// of bytes that need no escape go out in one piece.
+template <class Out>
+void put_string(Out& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  std::size_t run = 0;  // start of the pending run of literal bytes
+  auto flush = [&](std::size_t i) {
+    if (i > run) out.append(s.data() + run, i - run);
+  };
   for (std::size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      std::size_t n = utf8_sequence(s, i);
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.data() + i, n);
-        i += n;
-      }
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
       continue;
     }
+    if (c >= 0x80) {
+      std::size_t n = utf8_sequence(s, i);
+      if (n != 0) {
+        i += n;
+        continue;
+      }
+      flush(i);
+      out += "\xEF\xBF\xBD";
+      run = ++i;
+      continue;
+    }
+    flush(i);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -78,24 +124,22 @@ void put_string(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(esc, 6);
+      }
     }
-    ++i;
+    run = ++i;
   }
+  flush(s.size());
   out += '"';
 }
 
-void put_int(std::string& out, std::int64_t v) {
+template <class Out>
+void put_int(Out& out, std::int64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
+  out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
 void put_strings(std::string& out, const std::vector<std::string>& list) {
@@ -107,7 +151,8 @@ void put_strings(std::string& out, const std::vector<std::string>& list) {
   out += ']';
 }
 
-void put_key(std::string& out, std::string_view key) {
+template <class Out>
+void put_key(Out& out, std::string_view key) {
   out += '"';
   out += key;
   out += "\":";
@@ -249,7 +294,7 @@ std::string printable(std::string_view key) {
 // with the input.
 class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineHandler> {
  public:
-  LineHandler(Event& e, std::string& canon) : e_(e), canon_(canon) {}
+  LineHandler(Event& e, Matcher& canon) : e_(e), canon_(canon) {}
 
   std::string error;
   std::size_t hash_begin = 0, hash_end = 0;
@@ -271,8 +316,13 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     Frame& fr = frames_[depth_ - 1];
     std::string_view key(str, len);
     auto fields = fields_of(fr.schema);
+    // Canonical keys ascend: look ahead of the previous key first.
+    std::size_t from = fr.last == fields.size() ? 0 : fr.last + 1;
     std::size_t index = fields.size();
-    for (std::size_t i = 0; i < fields.size(); ++i) {
+    for (std::size_t i = from; i < fields.size() && index == fields.size(); ++i) {
+      if (fields[i].name == key) index = i;
+    }
+    for (std::size_t i = 0; i < from && index == fields.size(); ++i) {
       if (fields[i].name == key) index = i;
     }
     if (index == fields.size()) {
@@ -304,7 +354,7 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     }
     const Field& f = current_field();
     if (f.kind != Kind::string) return type_error(expected_of(f.kind));
-    std::string* target = string_target(f.name);
+    std::string* target = string_target();
     if (target) target->assign(s);
     put_string(canon_, s);
     if (depth_ == 1 && f.name == "hash") hash_end = canon_.size();
@@ -415,60 +465,52 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     if (in_array()) return type_error("a string");
     const Field& f = current_field();
     if (f.kind != Kind::integer) return type_error(expected_of(f.kind));
-    if (std::int64_t* target = int_target(f.name)) *target = v;
+    if (std::int64_t* target = int_target()) *target = v;
     put_int(canon_, v);
     return true;
   }
 
   Schema schema() const { return frames_[depth_ - 1].schema; }
 
-  std::string* string_target(std::string_view name) {
+  // Where the value of the current key goes (indices into the field tables).
+  std::string* string_target() {
+    std::size_t i = frames_[depth_ - 1].field;
     switch (schema()) {
-      case Schema::top:
-        if (name == "event") return &e_.event;
-        if (name == "hash") return &e_.hash;
-        if (name == "host") return &e_.host;
-        if (name == "outcome") return &e_.outcome;
-        if (name == "prev") return &e_.prev;
-        if (name == "reason") return &e_.reason;
-        if (name == "tool") return &e_.tool;
-        break;
-      case Schema::actor:
-        if (name == "comm") return &e_.actor.comm;
-        if (name == "cwd") return &e_.actor.cwd;
-        if (name == "exe") return &e_.actor.exe;
-        if (name == "tty") return &e_.actor.tty;
-        break;
+      case Schema::top: {
+        std::string* top[] = {nullptr,  nullptr,     nullptr,  &e_.event,  &e_.hash,
+                              &e_.host, &e_.outcome, &e_.prev, &e_.reason, nullptr,
+                              nullptr,  &e_.tool,    nullptr,  nullptr};
+        return top[i];
+      }
+      case Schema::actor: {
+        std::string* actor[] = {nullptr, nullptr, &e_.actor.comm, &e_.actor.cwd, &e_.actor.exe,
+                                nullptr, nullptr, nullptr,        &e_.actor.tty, nullptr};
+        return actor[i];
+      }
       case Schema::agent:
-        if (name == "name") return &e_.actor.agent_name;
-        if (name == "via") return &e_.actor.agent_via;
-        break;
-      case Schema::checkpoint:
-        if (name == "head") return &e_.checkpoint->head;
-        if (name == "key") return &e_.checkpoint->key;
-        if (name == "sig") return &e_.checkpoint->sig;
-        break;
+        return i == 0 ? &e_.actor.agent_name : &e_.actor.agent_via;
+      case Schema::checkpoint: {
+        std::string* cp[] = {&e_.checkpoint->head, &e_.checkpoint->key, nullptr,
+                             &e_.checkpoint->sig, nullptr};
+        return cp[i];
+      }
     }
     return nullptr;
   }
 
-  std::int64_t* int_target(std::string_view name) {
+  std::int64_t* int_target() {
+    std::size_t i = frames_[depth_ - 1].field;
     switch (schema()) {
       case Schema::top:
-        if (name == "seq") return &e_.seq;
-        if (name == "ts") return &e_.ts;
-        if (name == "v") return &e_.v;
-        break;
+        return i == 10 ? &e_.seq : i == 12 ? &e_.ts : i == 13 ? &e_.v : nullptr;
       case Schema::actor:
-        if (name == "pid") return &e_.actor.pid;
-        if (name == "ppid") return &e_.actor.ppid;
-        if (name == "sid") return &e_.actor.sid;
-        if (name == "uid") return &e_.actor.uid;
-        break;
+        return i == 5   ? &e_.actor.pid
+               : i == 6 ? &e_.actor.ppid
+               : i == 7 ? &e_.actor.sid
+               : i == 9 ? &e_.actor.uid
+                        : nullptr;
       case Schema::checkpoint:
-        if (name == "seq") return &e_.checkpoint->seq;
-        if (name == "ts") return &e_.checkpoint->ts;
-        break;
+        return i == 2 ? &e_.checkpoint->seq : i == 4 ? &e_.checkpoint->ts : nullptr;
       case Schema::agent:
         break;
     }
@@ -482,7 +524,7 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
   }
 
   Event& e_;
-  std::string& canon_;
+  Matcher& canon_;
   std::array<Frame, 4> frames_{};
   std::size_t depth_ = 0;
   bool started_ = false;
@@ -549,22 +591,22 @@ std::string encode_line(Event& e) {
 }
 
 Status parse_line(std::string_view line, ParsedLine& out) {
-  thread_local std::string canon;
-  canon.clear();
+  Matcher canon(line);
   out.event.checkpoint.reset();
   out.event.denied.clear();
   LineHandler handler(out.event, canon);
   rapidjson::MemoryStream stream(line.data(), line.size());
   rapidjson::Reader reader;
-  rapidjson::ParseResult ok = reader.Parse<rapidjson::kParseValidateEncodingFlag>(stream, handler);
+  // No encoding check here: invalid UTF-8 in a string is rewritten as U+FFFD
+  // in the canonical form, so such a line fails the comparison below.
+  rapidjson::ParseResult ok = reader.Parse<rapidjson::kParseDefaultFlags>(stream, handler);
   if (!ok) {
     if (!handler.error.empty()) return fail(Code::corrupt, handler.error);
     return fail(Code::corrupt, fmt::format("not a JSON object (byte {})", ok.Offset()));
   }
-  if (canon != line) {
-    std::size_t at = 0;
-    while (at < canon.size() && at < line.size() && canon[at] == line[at]) ++at;
-    return fail(Code::corrupt, fmt::format("non-canonical formatting at byte {}", at));
+  if (!canon.matched()) {
+    return fail(Code::corrupt,
+                fmt::format("non-canonical formatting at byte {}", canon.mismatch()));
   }
   const Event& e = out.event;
   if (e.v != kFormatVersion) {

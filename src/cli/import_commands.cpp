@@ -116,7 +116,8 @@ Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
     auto second = check_second_factor(ctx, *unlocked);
     if (!second) unlocked = tl::unexpected(second.error());
   }
-  if (!unlocked) return audited(audit::make_event("passwd", {}), Status(tl::unexpected(unlocked.error())));
+  if (!unlocked)
+    return audited(audit::make_event("passwd", {}), Status(tl::unexpected(unlocked.error())));
   Vault vault = std::move(*unlocked);
   PassphraseSource new_source;
   new_source.file = o.new_passphrase_file;

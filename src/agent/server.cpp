@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -58,9 +59,13 @@ Result<Peer> peer_of(int fd) {
 
 // Writes the event of one request, its actor the peer as /proc shows it;
 // then, when due, a signed checkpoint whose head is sealed into the vault.
-Status record(AgentState& st, const Peer& peer, audit::Event event) {
+// actor caches the peer's details for the connection's later requests: the
+// peer behind a connection never changes (SO_PEERCRED is fixed at connect).
+Status record(AgentState& st, const Peer& peer, audit::Event event,
+              std::optional<audit::Actor>& actor) {
   if (!st.audit) return fail(Code::io, "no audit log");
-  event.actor = audit::actor_of(peer.pid);
+  if (!actor) actor = audit::actor_of(peer.pid);
+  event.actor = *actor;
   TRY(st.audit->record(std::move(event)));
   if (st.audit->checkpoint_due(now_unix_us())) {
     std::lock_guard<std::mutex> lock(st.mutex);
@@ -85,13 +90,15 @@ void serve_connection(AgentState& st, Fd conn) {
       event.event = "peer.refused";
       event.outcome = "denied";
       event.reason = fmt::format("connection from uid {} refused", peer->uid);
-      (void)record(st, *peer, std::move(event));
+      std::optional<audit::Actor> actor;
+      (void)record(st, *peer, std::move(event), actor);
     }
     (void)write_message(
         conn.get(), error_message(Error{Code::denied, "connection from another user refused", ""}));
     --g_connections;
     return;
   }
+  std::optional<audit::Actor> actor;
   for (;;) {
     auto request = read_message(conn.get());
     if (!request) {
@@ -141,7 +148,7 @@ void serve_connection(AgentState& st, Fd conn) {
       // Nothing leaves before its event is durable: the answer to a request
       // whose event cannot be written is that error, never the value.
       if (recorded) {
-        if (auto written = record(st, *peer, std::move(event)); !written) {
+        if (auto written = record(st, *peer, std::move(event), actor); !written) {
           response = error_message(not_recorded(written.error()));
         }
       }

@@ -44,3 +44,11 @@ step "$WARD" lock
 step "$WARD" status
 printf '\nThe vault file never holds a value in the clear:\n'
 if grep -q 'sk-ant-api03-demo' "$WARD_HOME/vault.db"; then echo "LEAK"; exit 1; else echo "  grep finds no plaintext in vault.db"; fi
+
+printf '\n\033[1m# the audit trail: every access above, who asked, chained and signed\033[0m\n'
+step "$WARD" audit tail -n 8
+step "$WARD" audit query --secret llm/anthropic --since 1h
+step "$WARD" unlock --ttl 10m
+step "$WARD" audit verify
+step "$WARD" lock
+if grep -q 'sk-ant-api03-demo' "$WARD_HOME/audit.jsonl"; then echo "LEAK"; exit 1; else echo "  grep finds no value in audit.jsonl"; fi

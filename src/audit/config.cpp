@@ -27,6 +27,8 @@ namespace {
 
 constexpr std::size_t kMaxConfigSize = 1 << 20;
 constexpr std::int64_t kMaxCount = 1'000'000'000;
+// Ten years: longer windows would overflow when counted in microseconds.
+constexpr std::int64_t kMaxDuration = 3650ll * 86400;
 constexpr std::string_view kSectionKeys =
     "working_hours, burst, lookback, denied_spike, sensitive_tag";
 
@@ -126,8 +128,8 @@ class ConfigParser {
   Result<std::int64_t> duration(const YAML::Node& node, std::string_view key) const {
     std::string text = TRY(scalar(node, key));
     auto seconds = parse_duration_s(text);
-    if (!seconds || *seconds <= 0) {
-      return error(node, fmt::format("'{}' must be a positive duration", key),
+    if (!seconds || *seconds <= 0 || *seconds > kMaxDuration) {
+      return error(node, fmt::format("'{}' must be a positive duration up to 3650d", key),
                    "write e.g. 45s, 10m, 8h, 30d or 2w");
     }
     return *seconds;

@@ -80,16 +80,18 @@ void Detectors::observe(const Event& e, std::vector<Finding>& out) {
   if (e.event.starts_with("audit.")) return;
   bool report = e.ts >= since_us_;
   auto add = [&](std::string_view id, std::string summary) {
-    if (report) out.push_back(Finding{std::string(id), e.seq, e.ts, std::move(summary)});
+    out.push_back(Finding{std::string(id), e.seq, e.ts, std::move(summary)});
   };
 
   if (report) check_hours(e, out);
   check_burst(e, report, out);
-  if (!e.tool.empty() && first_in_lookback(tools_, e.tool, e.ts)) {
+  // History before since still updates the state; it is only not reported.
+  if (!e.tool.empty() && first_in_lookback(tools_, e.tool, e.ts) && report) {
     add("new_tool",
         fmt::format("first use of tool {} in {}", e.tool, format_duration_s(config_.lookback_s)));
   }
-  if (!e.actor.ancestry.empty() && first_in_lookback(parents_, e.actor.ancestry.front(), e.ts)) {
+  if (!e.actor.ancestry.empty() && first_in_lookback(parents_, e.actor.ancestry.front(), e.ts) &&
+      report) {
     add("new_parent",
         fmt::format("first request from under {} in {}: {} by {}", e.actor.ancestry.front(),
                     format_duration_s(config_.lookback_s), e.event, actor_text(e.actor)));
@@ -114,7 +116,7 @@ void Detectors::observe(const Event& e, std::vector<Finding>& out) {
                       e.event, actor_text(e.actor)));
     }
   }
-  if (e.outcome == "denied" && denied_.add(e.ts, config_.denied_spike)) {
+  if (e.outcome == "denied" && denied_.add(e.ts, config_.denied_spike) && report) {
     add("denied_spike",
         fmt::format("more than {} denied requests within {}; this one: {} by {}{}",
                     config_.denied_spike.events, format_duration_s(config_.denied_spike.window_s),

@@ -107,6 +107,9 @@ TEST(AuditConfig, RejectsEveryMistakeNamingTheKey) {
   expect_error("audit: {suspicious: {denied_spike: {events: 2, window: soon}}}",
                "'audit.suspicious.denied_spike.window' must be a positive duration");
   expect_error("audit: {suspicious: {denied_spike: {events: 2, window: 0s}}}", "positive duration");
+  expect_error("audit: {suspicious: {lookback: 3651d}}", "up to 3650d");
+  expect_error("audit: {suspicious: {burst: {events: 1, window: 99999999999999w}}}",
+               "positive duration");
   expect_error("audit: {suspicious: {lookback: forever}}",
                "'audit.suspicious.lookback' must be a positive duration");
   expect_error("audit: {suspicious: {sensitive_tag: \"\"}}", "non-empty word");

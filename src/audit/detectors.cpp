@@ -51,9 +51,15 @@ const std::vector<std::string_view>& detector_ids() {
 }
 
 bool releases_value(const Event& e) {
-  if (e.event == "get") return e.reason.find("reveal") != std::string::npos;
+  // "get" with reason "reveal" is the CLI's check before it asks for the
+  // value; "revealed" is the release itself (by the agent or the CLI).
+  if (e.event == "get") return e.reason == "revealed";
   return e.event == "resolve" || e.event == "run" || e.event == "env.decrypt" ||
          e.event == "mask.values";
+}
+
+bool is_housekeeping(const Event& e) {
+  return e.event.starts_with("audit.") || e.event == "auto-lock";
 }
 
 bool Detectors::Window::add(std::int64_t ts, const RateLimit& limit) {
@@ -77,7 +83,7 @@ Detectors::Detectors(SuspiciousConfig config, std::unordered_set<std::string> se
 }
 
 void Detectors::observe(const Event& e, std::vector<Finding>& out) {
-  if (e.event.starts_with("audit.")) return;
+  if (is_housekeeping(e)) return;
   bool report = e.ts >= since_us_;
   auto add = [&](std::string_view id, std::string summary) {
     out.push_back(Finding{std::string(id), e.seq, e.ts, std::move(summary)});

@@ -4,8 +4,9 @@
 // They run as one streaming pass over the chain in seq order with bounded
 // state, so a log of a million events costs one read and a few maps whose
 // size depends on what is active within a window or the lookback, not on
-// the log's length. Events whose name starts with "audit." (the log's own
-// bookkeeping) are ignored. Every event is remembered, but only events at
+// the log's length. Housekeeping events are ignored: those whose name
+// starts with "audit." (the log's own bookkeeping) and "auto-lock" (the
+// agent's idle timer, which no process asked for). Every event is remembered, but only events at
 // or after `since` are reported: history before it still informs new_tool
 // and new_parent. An event may have several findings. The detectors, by
 // stable id:
@@ -56,9 +57,12 @@ struct Finding {
 // The stable ids, in the order findings of one event are reported.
 const std::vector<std::string_view>& detector_ids();
 
-// An event that hands out a value: get with the value revealed, resolve,
+// An event that hands out a value: get with reason "revealed", resolve,
 // run, env.decrypt and mask.values.
 bool releases_value(const Event& e);
+
+// audit.* and auto-lock: left out by the detectors and the report.
+bool is_housekeeping(const Event& e);
 
 class Detectors {
  public:

@@ -197,7 +197,7 @@ std::string card(std::string_view label, std::int64_t n, bool alert = false) {
 }  // namespace
 
 void ReportCollector::observe(const Event& e) {
-  if (e.event.starts_with("audit.") || e.ts < data_.since_us) return;
+  if (is_housekeeping(e) || e.ts < data_.since_us) return;
   if (data_.events == 0) data_.first_ts = e.ts;
   data_.first_ts = std::min(data_.first_ts, e.ts);
   data_.last_ts = std::max(data_.last_ts, e.ts);

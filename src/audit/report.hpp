@@ -50,7 +50,7 @@ struct ReportData {
 
 constexpr std::size_t kMaxListedFindings = 1000;
 
-// Counts the events at or after since_us (audit.* events excluded) and the
+// Counts the events at or after since_us (housekeeping excluded) and the
 // findings of the detectors.
 class ReportCollector {
  public:

@@ -78,7 +78,7 @@ std::string rfc3339_us(std::int64_t ts) {
 // Loads the thresholds and tags, then runs the detectors over the chain in
 // one pass, handing every event to on_event and every finding to
 // on_finding as they come, so nothing grows with the log. Returns the
-// number of events reported (at or after since, audit.* left out).
+// number of events reported (at or after since, housekeeping left out).
 Result<std::int64_t> analyse(const Context& ctx, std::int64_t since,
                              const std::function<void(const audit::Event&)>& on_event,
                              const std::function<void(Finding&&)>& on_finding, Status& read) {
@@ -92,7 +92,7 @@ Result<std::int64_t> analyse(const Context& ctx, std::int64_t since,
                                  detectors.observe(e, findings);
                                  for (auto& f : findings) on_finding(std::move(f));
                                  findings.clear();
-                                 if (e.ts >= since && !e.event.starts_with("audit.")) ++events;
+                                 if (e.ts >= since && !audit::is_housekeeping(e)) ++events;
                                  if (on_event) on_event(e);
                                  return true;
                                });

@@ -198,6 +198,23 @@ class AuditAnalysis(WardTestCase):
         out = json.loads(proc.stdout)
         self.assertIn("denied_spike", [f["detector"] for f in out["findings"]])
 
+    def test_events_written_by_ward_itself(self):
+        self.write_config("audit: {suspicious: {working_hours: \"00:00-24:00\"}}\n")
+        self.set_secret("prod/db/url", "postgres://u:pw@db/prod", "--tag", "sensitive")
+        # no terminal, no agent: the release is flagged (the CLI's check before it is not)
+        self.ward("get", "prod/db/url", "--reveal", passphrase=True, check=True)
+        # under an AI agent: a sensitive secret reached it
+        self.ward("get", "prod/db/url", passphrase=True, env={"CLAUDECODE": "1"}, check=True)
+        proc, out = self.suspicious()
+        self.assertEqual(proc.returncode, 1)
+        ids = [f["detector"] for f in out["findings"]]
+        self.assertEqual(ids.count("non_interactive_no_agent"), 1, out)
+        self.assertEqual(ids.count("agent_read_sensitive"), 1, out)
+        for f in out["findings"]:
+            if f["detector"] in ("non_interactive_no_agent", "agent_read_sensitive"):
+                self.assertIn("prod/db/url", f["summary"])
+        self.assertNotIn("postgres://", proc.stdout.decode())
+
     def test_corrupt_line_is_an_error(self):
         write_log(self.log, FIXTURE)
         with open(self.log, "a") as f:

@@ -224,6 +224,8 @@ TEST_F(DetectorTest, NonInteractiveNoAgentOnlyForReleasedValues) {
   reveal.reason = "revealed";
   Event masked = make("get", script);
   masked.reason = "masked";
+  Event precheck = make("get", script);  // the CLI's check before the release
+  precheck.reason = "reveal";
   Event denied = make("run", script);
   denied.outcome = "denied";
   add(t, make("run", script));                 // 1: fires
@@ -234,6 +236,7 @@ TEST_F(DetectorTest, NonInteractiveNoAgentOnlyForReleasedValues) {
   add(t + 5, denied);                          // 6: nothing released
   add(t + 6, make("mask.values", script));     // 7: fires
   add(t + 7, make("set", script));             // 8: not value-releasing
+  add(t + 8, precheck);                        // 9: nothing released yet
   EXPECT_EQ(fired("non_interactive_no_agent"), (Seqs{1, 2, 7}));
 }
 
@@ -283,13 +286,14 @@ TEST_F(DetectorTest, DeniedSpikeAcrossActorsWithinTheWindow) {
   EXPECT_EQ(fired("denied_spike"), (Seqs{5}));
 }
 
-TEST_F(DetectorTest, IgnoresAuditEventsAndAllowsSeveralFindingsPerEvent) {
+TEST_F(DetectorTest, IgnoresHousekeepingAndAllowsSeveralFindingsPerEvent) {
   ScopedTz tz("UTC0");
   config_.working_hours = *parse_working_hours("08:00-20:00");
   std::int64_t night = *parse_date("2026-01-15T03:00:00Z") * kSec;
   Event repair = make("audit.repair");
   repair.tool = "/usr/bin/x";
   add(night, repair);
+  add(night, make("auto-lock"));
   Actor script = interactive();
   script.tty.clear();
   Event e = make("run", script);
@@ -297,7 +301,7 @@ TEST_F(DetectorTest, IgnoresAuditEventsAndAllowsSeveralFindingsPerEvent) {
   add(night + kSec, e);
   std::vector<std::string> ids;
   for (const auto& f : run()) {
-    EXPECT_EQ(f.seq, 2);
+    EXPECT_EQ(f.seq, 3);
     ids.push_back(f.detector);
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"outside_hours", "new_tool", "new_parent",

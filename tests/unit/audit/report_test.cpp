@@ -36,6 +36,7 @@ ReportData sample() {
   denied.outcome = "denied";
   collector.observe(denied);
   collector.observe(event_at(t + 7300 * kSec, "audit.repair", {}));
+  collector.observe(event_at(t + 7400 * kSec, "auto-lock", {}));
   collector.add_finding(Finding{"denied_spike", 3, t + 7200 * kSec, "more than 5 denied"});
   ReportData data = collector.data();
   data.log_path = "/home/u/.local/share/ward/audit.jsonl";
@@ -48,7 +49,7 @@ ReportData sample() {
 
 TEST(AuditReport, CollectsCountsPerSecretToolAndAgent) {
   ReportData d = sample();
-  EXPECT_EQ(d.events, 3);  // audit.* left out
+  EXPECT_EQ(d.events, 3);  // audit.* and auto-lock left out
   EXPECT_EQ(d.ok, 2);
   EXPECT_EQ(d.denied, 1);
   EXPECT_EQ(d.secrets.at("llm/openai").total, 2);

@@ -134,7 +134,9 @@ class AuditAnalysis(WardTestCase):
         self.assertNotIn("agent_read_sensitive", [f["detector"] for f in out["findings"]])
 
     def test_nothing_found_exits_0(self):
-        proc, out = self.suspicious()  # no log at all
+        write_log(self.log, [])  # an empty log (init has written one)
+        os.remove(self.log)  # and none at all
+        proc, out = self.suspicious()
         self.assertEqual(proc.returncode, 0)
         self.assertEqual(out, {"events": 0, "findings": []})
         write_log(self.log, [event(us("2026-01-15T10:00:00"), "get", ["llm/openai"])])

@@ -1,13 +1,17 @@
 #include "audit/exporter.hpp"
 
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "audit/actor.hpp"
+#include "core/paths.hpp"
 #include "crypto/primitives.hpp"
+#include "util/file.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
 
@@ -20,6 +24,12 @@ using Clock = std::chrono::steady_clock;
 std::string describe(const Result<HttpResponse>& response) {
   if (!response) return response.error().message;
   return fmt::format("the endpoint answered {}", response->status);
+}
+
+std::string local_host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
 }
 
 struct CurlTransportState {
@@ -264,6 +274,58 @@ bool Exporter::send_batch(const std::vector<Record>& batch, std::unique_lock<std
       wake_.wait_until(lock, stopping_ ? std::min(until, deadline_) : until);
     }
   }
+}
+
+OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt) {
+  return {config.service_name, hashed_host_name(salt, local_host_name())};
+}
+
+std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
+                                              HeaderSource headers, DropReporter on_drop,
+                                              OnBatchFailure on_failure) {
+  ExporterOptions options;
+  options.batch = config.batch;
+  options.queue = config.queue;
+  options.on_failure = on_failure;
+  OtlpResource resource = otlp_resource(config, salt);
+  return Exporter::start(options, std::move(resource), std::move(salt),
+                         curl_transport(config, std::move(headers)), std::move(on_drop));
+}
+
+Event export_dropped_event(std::size_t count, std::string_view why) {
+  Event e;
+  e.event = "audit.export_dropped";
+  e.outcome = "error";
+  e.reason = fmt::format("{} event{} not exported: {}", count, count == 1 ? "" : "s", why);
+  e.actor = actor_of_self();
+  return e;
+}
+
+std::string default_export_cursor_path() {
+  return state_dir() + "/export-cursor";
+}
+
+Result<std::int64_t> read_export_cursor(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) {
+    if (text.error().code == Code::not_found) return 0;
+    return tl::unexpected(text.error());
+  }
+  std::string_view digits = trim(*text);
+  bool ok = !digits.empty() && digits.size() <= 18;
+  for (char c : digits) ok = ok && c >= '0' && c <= '9';
+  if (!ok) {
+    return fail(Code::corrupt, fmt::format("{} does not hold a sequence number", path),
+                "remove it, or pass --since to choose where to start");
+  }
+  return std::stoll(std::string(digits));
+}
+
+Status write_export_cursor(const std::string& path, std::int64_t seq) {
+  TRY(ensure_private_dir(dirname_of(path)));
+  AtomicFile file = TRY(AtomicFile::create(path, 0600));
+  TRY(file.write(fmt::format("{}\n", seq)));
+  return file.commit();
 }
 
 }  // namespace ward::audit

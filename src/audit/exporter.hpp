@@ -166,4 +166,25 @@ class Exporter {
   std::thread sender_;
 };
 
+// The resource of every payload: config.service_name and the local host
+// name hashed with salt.
+OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt);
+
+// An exporter for config, as the agent and `ward audit export` start it.
+std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
+                                              HeaderSource headers, DropReporter on_drop,
+                                              OnBatchFailure on_failure);
+
+// The local event that records count records not exported and why
+// (actor: this process).
+Event export_dropped_event(std::size_t count, std::string_view why);
+
+// state_dir()/export-cursor: the last seq handled by an export (sent, or
+// an audit.* event that stays local).
+std::string default_export_cursor_path();
+// 0 when the file does not exist; corrupt when it holds no number.
+Result<std::int64_t> read_export_cursor(const std::string& path);
+// Writes seq atomically (0600 in a 0700 directory).
+Status write_export_cursor(const std::string& path, std::int64_t seq);
+
 }  // namespace ward::audit

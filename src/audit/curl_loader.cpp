@@ -191,6 +191,11 @@ Result<HttpResponse> HttpClient::post_json(const std::string& url, std::string_v
   // the user configured and nowhere else. (Unknown to libcurl < 7.85.)
   api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   api.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  // Plain http is only allowed to loopback: never through a proxy from the
+  // environment, which would see the body and the headers in clear.
+  if (to_lower(std::string_view(url).substr(0, 7)) == "http://") {
+    api.easy_setopt(h, CURLOPT_NOPROXY, "*");
+  }
   api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   api.easy_setopt(h, CURLOPT_POST, 1L);
   api.easy_setopt(h, CURLOPT_POSTFIELDS, body.data());

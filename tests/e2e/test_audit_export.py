@@ -232,7 +232,9 @@ class Export(ExportTestCase):
         recv = self.receiver([503, 200])
         self.write_config(recv.url)
         self.write_log(fixture_events()[:1])
-        self.ward("audit", "export", check=True)
+        # A proxy in the environment is not used for plain http to loopback.
+        proxy = {"http_proxy": "http://127.0.0.1:1", "NO_PROXY": "", "no_proxy": ""}
+        self.ward("audit", "export", env=proxy, check=True)
         self.assertEqual([r["status"] for r in recv.requests], [503, 200])
         self.assertEqual(recv.requests[0]["body"], recv.requests[1]["body"])
         self.assertEqual(len(self.records(recv.ok_requests())), 1)

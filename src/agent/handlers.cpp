@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "agent/env_blob.hpp"
+#include "audit/actor.hpp"
 #include "core/agent_detect.hpp"
 #include "core/process_info.hpp"
 #include "util/file.hpp"
@@ -29,7 +30,7 @@ Message ok_message() {
   return m;
 }
 
-Result<Message> handle_status(AgentState& st, const Peer&, Message&) {
+Result<Message> handle_status(AgentState& st, const Peer&, Message&, audit::Event&) {
   Message m = ok_message();
   std::int64_t now = monotonic_ms();
   m.body["unlocked"] = st.vault.has_value();
@@ -45,9 +46,8 @@ Result<Message> handle_status(AgentState& st, const Peer&, Message&) {
   return m;
 }
 
-Result<Message> handle_lock(AgentState& st, const Peer&, Message&) {
-  st.vault.reset();  // wipes the keys now; the main loop exits
-  st.session_key = SecretBytes();
+// The server locks (checkpoint, wipe) once this request's event is written.
+Result<Message> handle_lock(AgentState& st, const Peer&, Message&, audit::Event&) {
   st.stop_reason = "lock";
   st.stop = true;
   stop_listening(st);  // a client asking right after this finds no agent
@@ -77,10 +77,12 @@ Status check_reveal_allowed(const Peer& peer, const std::string& path) {
   return refuse_reveal_if_agent(d, path);
 }
 
-Result<Message> handle_get(AgentState& st, const Peer& peer, Message& req) {
+Result<Message> handle_get(AgentState& st, const Peer& peer, Message& req, audit::Event& ev) {
   std::string path = TRY(json_string(req.body, "path"));
+  ev.secrets = {path};
   std::int64_t version = req.body.contains("version") ? TRY(json_int(req.body, "version")) : 0;
   bool reveal = json_bool(req.body, "reveal");
+  ev.reason = reveal ? "revealed" : "masked";
   if (reveal) TRY(check_reveal_allowed(peer, path));
   std::int64_t found = 0;
   SecretBytes value = TRY(st.vault->get(path, version, &found));
@@ -98,20 +100,27 @@ Result<Message> handle_get(AgentState& st, const Peer& peer, Message& req) {
   return m;
 }
 
-Result<Message> handle_set(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_set(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   std::string path = TRY(json_string(req.body, "path"));
+  ev.secrets = {path};
+  // ward import stores through set, and says so.
+  if (req.body.value("event", "") == "import") ev.event = "import";
   if (!req.payload) return fail(Code::protocol, "set carries no value");
   MetaUpdate meta;
   if (auto it = req.body.find("meta"); it != req.body.end()) meta = TRY(meta_update_from_json(*it));
   std::int64_t version = TRY(st.vault->set(path, *req.payload, meta));
+  ev.reason = fmt::format("version {}", version);
   Message m = ok_message();
   m.body["version"] = version;
   return m;
 }
 
-Result<Message> handle_rollback(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_rollback(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   std::string path = TRY(json_string(req.body, "path"));
-  std::int64_t version = TRY(st.vault->rollback(path, TRY(json_int(req.body, "version"))));
+  ev.secrets = {path};
+  std::int64_t old = TRY(json_int(req.body, "version"));
+  std::int64_t version = TRY(st.vault->rollback(path, old));
+  ev.reason = fmt::format("version {} restored as {}", old, version);
   Message m = ok_message();
   m.body["version"] = version;
   return m;
@@ -140,7 +149,8 @@ Result<std::vector<SecretBytes>> values_of_paths(AgentState& st, const nlohmann:
 }
 
 // Values of the named secrets, for a child's environment or a masker.
-Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
+  ev.secrets = names_in_request(req);
   Message m = ok_message();
   attach_values(m, TRY(values_of_paths(st, req.body)));
   return m;
@@ -148,9 +158,17 @@ Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req) {
 
 // Renders template entries and seals each under the session key:
 // items [{var, parts: [{ref: PATH} | {text: STRING}]}] -> blobs [{var, blob}].
-Result<Message> handle_env_seal(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_env_seal(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   auto items = req.body.find("items");
   if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+  for (const auto& item : *items) {
+    if (!item.is_object() || !item.contains("parts") || !item["parts"].is_array()) continue;
+    for (const auto& part : item["parts"]) {
+      if (part.is_object() && part.contains("ref") && part["ref"].is_string()) {
+        ev.secrets.push_back(part["ref"].get<std::string>());
+      }
+    }
+  }
   nlohmann::json blobs = nlohmann::json::array();
   for (const auto& item : *items) {
     if (!item.is_object()) return fail(Code::protocol, "item is not an object");
@@ -191,20 +209,22 @@ Result<std::vector<SecretBytes>> open_items(AgentState& st, const nlohmann::json
   return values;
 }
 
-Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   auto items = req.body.find("items");
   if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
+  ev.secrets = names_in_request(req);
   Message m = ok_message();
   attach_values(m, TRY(open_items(st, *items)));
   return m;
 }
 
 // Every current value, labelled with its path, for `ward mask`.
-Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&) {
+Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&, audit::Event& ev) {
   nlohmann::json labels = nlohmann::json::array();
   std::vector<SecretBytes> values;
   for (const auto& info : TRY(st.vault->store().list(""))) {
     labels.push_back(info.path);
+    ev.secrets.push_back(info.path);
     values.push_back(TRY(st.vault->get(info.path)));
   }
   Message m = ok_message();
@@ -215,7 +235,7 @@ Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&) {
 
 // HMAC of a message under a key derived from the vault key for one purpose,
 // so plain files (the trust store) can be authenticated by the user's vault.
-Result<Message> handle_mac(AgentState& st, const Peer& peer, Message& req) {
+Result<Message> handle_mac(AgentState& st, const Peer& peer, Message& req, audit::Event&) {
   std::string purpose = TRY(json_string(req.body, "purpose"));
   // A MAC is what makes a project trusted: never sign for an AI agent.
   TRY(check_reveal_allowed(peer, "a trust signature"));
@@ -247,7 +267,7 @@ Status restrict_peer(AgentState& st, const Peer& peer, const nlohmann::json& bod
 
 // ward run, just before it starts a child: restrict this peer and its
 // descendants to what the child was granted.
-Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) {
+Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req, audit::Event&) {
   TRY(restrict_peer(st, peer, req.body));
   return ok_message();
 }
@@ -256,7 +276,14 @@ Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req) 
 // ([{var, blob}]), and the restriction {vars, paths} registered in the same
 // step, so no moment exists where the values are out and the peer is not yet
 // restricted, and `ward run` pays one round trip rather than three.
-Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req) {
+Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req, audit::Event& ev) {
+  ev.secrets = names_in_request(req);
+  ev.tool = req.body.value("tool", "");
+  if (auto denied = req.body.find("denied"); denied != req.body.end() && denied->is_array()) {
+    for (const auto& name : *denied) {
+      if (name.is_string()) ev.denied.push_back(name.get<std::string>());
+    }
+  }
   auto restriction = req.body.find("restrict");
   if (restriction == req.body.end() || !restriction->is_object()) {
     return fail(Code::protocol, "grant carries no restriction");
@@ -272,33 +299,47 @@ Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req) {
   return m;
 }
 
-Result<Message> handle_rm(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_rm(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   std::string path = TRY(json_string(req.body, "path"));
+  ev.secrets = {path};
   TRY(validate_secret_path(path));
   TRY(st.vault->store().remove(path));
   return ok_message();
 }
 
-Result<Message> handle_mv(AgentState& st, const Peer&, Message& req) {
+Result<Message> handle_mv(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
+  ev.secrets = names_in_request(req);
   TRY(st.vault->move(TRY(json_string(req.body, "from")), TRY(json_string(req.body, "to"))));
   return ok_message();
 }
 
-constexpr std::array<Handler, 14> kHandlers = {{
-    {"status", false, Activity::ignored, handle_status},
-    {"lock", false, Activity::ignored, handle_lock},
-    {"get", true, Activity::counts, handle_get},
-    {"set", true, Activity::counts, handle_set},
-    {"rm", true, Activity::counts, handle_rm},
-    {"rollback", true, Activity::counts, handle_rollback},
-    {"mv", true, Activity::counts, handle_mv},
-    {"resolve", true, Activity::counts, handle_resolve},
-    {"env_seal", true, Activity::counts, handle_env_seal},
-    {"env_open", true, Activity::counts, handle_env_open},
-    {"mask_values", true, Activity::counts, handle_mask_values},
-    {"mac", true, Activity::counts, handle_mac},
-    {"restrict", true, Activity::ignored, handle_restrict},
-    {"grant", true, Activity::counts, handle_grant},
+// What `ward audit verify` checks the log against: the checkpoint public
+// key and the head sealed at the last checkpoint.
+Result<Message> handle_audit_anchor(AgentState& st, const Peer&, Message&, audit::Event&) {
+  audit::Head sealed = TRY(sealed_audit_head(*st.vault));
+  Message m = ok_message();
+  m.body["public_key"] = st.audit ? st.audit->public_key_hex() : "";
+  m.body["head_seq"] = sealed.seq;
+  m.body["head_hash"] = sealed.hash;
+  return m;
+}
+
+constexpr std::array<Handler, 15> kHandlers = {{
+    {"status", nullptr, false, Activity::ignored, handle_status},
+    {"lock", "lock", false, Activity::ignored, handle_lock},
+    {"get", "get", true, Activity::counts, handle_get},
+    {"set", "set", true, Activity::counts, handle_set},
+    {"rm", "rm", true, Activity::counts, handle_rm},
+    {"rollback", "rollback", true, Activity::counts, handle_rollback},
+    {"mv", "mv", true, Activity::counts, handle_mv},
+    {"resolve", "resolve", true, Activity::counts, handle_resolve},
+    {"env_seal", "env", true, Activity::counts, handle_env_seal},
+    {"env_open", "env.decrypt", true, Activity::counts, handle_env_open},
+    {"mask_values", "mask.values", true, Activity::counts, handle_mask_values},
+    {"mac", nullptr, true, Activity::counts, handle_mac},
+    {"restrict", nullptr, true, Activity::ignored, handle_restrict},
+    {"grant", "run", true, Activity::counts, handle_grant},
+    {"audit_anchor", nullptr, true, Activity::ignored, handle_audit_anchor},
 }};
 
 }  // namespace
@@ -354,6 +395,46 @@ Status check_restriction(const Restriction& r, std::string_view op, const Messag
     return contains(r.paths, path) ? Status{} : refuse(path);
   }
   return fail(Code::denied, fmt::format("refused: '{}' is not available inside 'ward run'", op));
+}
+
+std::vector<std::string> names_in_request(const Message& request) {
+  std::vector<std::string> names;
+  const nlohmann::json& body = request.body;
+  for (const char* key : {"path", "from", "to"}) {
+    if (auto it = body.find(key); it != body.end() && it->is_string()) {
+      names.push_back(it->get<std::string>());
+    }
+  }
+  if (auto it = body.find("paths"); it != body.end() && it->is_array()) {
+    for (const auto& p : *it) {
+      if (p.is_string()) names.push_back(p.get<std::string>());
+    }
+  }
+  if (auto it = body.find("items"); it != body.end() && it->is_array()) {
+    for (const auto& item : *it) {
+      if (item.is_object() && item.contains("var") && item["var"].is_string()) {
+        names.push_back("env:" + item["var"].get<std::string>());
+      }
+    }
+  }
+  return names;
+}
+
+void lock_agent(AgentState& st, const std::string& reason) {
+  if (st.audit && st.vault) {
+    if (reason != "lock") {
+      audit::Event event;
+      event.event = "auto-lock";
+      event.reason = reason;
+      event.actor = audit::actor_of_self();
+      (void)st.audit->record(std::move(event));
+    }
+    if (auto head = st.audit->checkpoint()) (void)seal_audit_head(*st.vault, *head);
+  }
+  if (st.audit) st.audit->wipe();
+  st.vault.reset();  // wipes the key
+  st.session_key = SecretBytes();
+  stop_listening(st);
 }
 
 const Handler* find_handler(std::string_view op) {

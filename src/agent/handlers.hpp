@@ -12,7 +12,9 @@
 #include <span>
 #include <string>
 
+#include "agent/audit_trail.hpp"
 #include "agent/protocol.hpp"
+#include "audit/event.hpp"
 #include "agent/server.hpp"
 #include "core/process_info.hpp"
 #include "vault/vault.hpp"
@@ -51,18 +53,26 @@ struct AgentState {
   SecretBytes session_key;
   std::string session_id;
   std::map<pid_t, Restriction> restrictions;
+  // Records every request's event; empty only if the log could not be opened
+  // at start (then the agent does not start).
+  std::unique_ptr<AuditTrail> audit;
 };
 
 // Stops accepting: removes the socket path so new clients see no agent, and
 // shuts the listener down. Safe to call more than once.
 void stop_listening(AgentState& state);
 
-using HandlerFn = Result<Message> (*)(AgentState& state, const Peer& peer, Message& request);
+// A handler fills in the secrets (and, on success, the reason, tool and
+// denied names) of its request's audit event; the server adds the name,
+// actor and outcome and writes it before the answer goes out.
+using HandlerFn = Result<Message> (*)(AgentState& state, const Peer& peer, Message& request,
+                                      audit::Event& event);
 
 enum class Activity { counts, ignored };  // whether a request resets the idle timer
 
 struct Handler {
   const char* op;
+  const char* event;  // the audit event it records; nullptr for none (status, restrict)
   bool needs_key;  // refused with 'locked' once the key is wiped
   Activity activity;
   HandlerFn fn;
@@ -76,5 +86,14 @@ const Handler* find_handler(std::string_view op);
 const Restriction* restriction_for(AgentState& state, const Peer& peer);
 // denied when a restricted peer asks for more than it was granted.
 Status check_restriction(const Restriction& r, std::string_view op, const Message& request);
+
+// The secret names a request is about (path, paths, from/to), for the event
+// of a request refused before its handler ran.
+std::vector<std::string> names_in_request(const Message& request);
+
+// Locks now, with st.mutex held: an auto-lock event when reason is not
+// "lock", a last signed checkpoint whose head is sealed into the vault, then
+// the keys are wiped and the socket closed.
+void lock_agent(AgentState& st, const std::string& reason);
 
 }  // namespace ward

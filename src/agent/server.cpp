@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "agent/handlers.hpp"
+#include "audit/actor.hpp"
 #include "util/file.hpp"
 #include "util/time.hpp"
 #include "vault/store.hpp"
@@ -55,10 +56,37 @@ Result<Peer> peer_of(int fd) {
   return peer;
 }
 
+// Writes the event of one request, its actor the peer as /proc shows it;
+// then, when due, a signed checkpoint whose head is sealed into the vault.
+Status record(AgentState& st, const Peer& peer, audit::Event event) {
+  if (!st.audit) return fail(Code::io, "no audit log");
+  event.actor = audit::actor_of(peer.pid);
+  TRY(st.audit->record(std::move(event)));
+  if (st.audit->checkpoint_due(now_unix_us())) {
+    std::lock_guard<std::mutex> lock(st.mutex);
+    if (st.vault && st.audit->checkpoint_due(now_unix_us())) {
+      if (auto head = st.audit->checkpoint()) (void)seal_audit_head(*st.vault, *head);
+    }
+  }
+  return {};
+}
+
+Error not_recorded(const Error& why) {
+  return Error{Code::io, fmt::format("refused: the audit log cannot be written: {}", why.message),
+               "check the disk holding the vault; nothing is released unrecorded"};
+}
+
 void serve_connection(AgentState& st, Fd conn) {
   auto peer = peer_of(conn.get());
   if (!peer || peer->uid != ::geteuid()) {
     // Another user reached the socket (the directory should have stopped them).
+    if (peer) {
+      audit::Event event;
+      event.event = "peer.refused";
+      event.outcome = "denied";
+      event.reason = fmt::format("connection from uid {} refused", peer->uid);
+      (void)record(st, *peer, std::move(event));
+    }
     (void)write_message(
         conn.get(), error_message(Error{Code::denied, "connection from another user refused", ""}));
     --g_connections;
@@ -79,17 +107,47 @@ void serve_connection(AgentState& st, Fd conn) {
       response = error_message(Error{
           Code::protocol, op ? fmt::format("unknown request '{}'", *op) : "request has no op", ""});
     } else {
-      std::lock_guard<std::mutex> lock(st.mutex);
-      const Restriction* restriction = restriction_for(st, *peer);
-      Status allowed = restriction ? check_restriction(*restriction, *op, *request) : Status{};
-      if (!allowed) {
-        response = error_message(allowed.error());
-      } else if (handler->needs_key && !st.vault) {
-        response = error_message(Error{Code::locked, "vault is locked", "run 'ward unlock'"});
-      } else {
-        if (handler->activity == Activity::counts) st.last_activity_mono_ms = monotonic_ms();
-        auto result = handler->fn(st, *peer, *request);
-        response = result ? std::move(*result) : error_message(result.error());
+      audit::Event event;
+      event.event = handler->event ? handler->event : *op;
+      bool recorded = handler->event != nullptr;
+      {
+        std::lock_guard<std::mutex> lock(st.mutex);
+        const Restriction* restriction = restriction_for(st, *peer);
+        Status allowed = restriction ? check_restriction(*restriction, *op, *request) : Status{};
+        Status outcome;
+        if (!allowed) {
+          // A refusal is recorded whatever the op.
+          recorded = true;
+          event.secrets = names_in_request(*request);
+          outcome = allowed;
+        } else if ((handler->needs_key || recorded) && (!st.vault || st.stop)) {
+          outcome = fail(Code::locked, "vault is locked", "run 'ward unlock'");
+          recorded = false;
+        } else {
+          if (handler->activity == Activity::counts) st.last_activity_mono_ms = monotonic_ms();
+          auto result = handler->fn(st, *peer, *request, event);
+          if (result) {
+            response = std::move(*result);
+          } else {
+            outcome = tl::unexpected(result.error());
+          }
+        }
+        if (!outcome) {
+          response = error_message(outcome.error());
+          event.outcome = std::string(audit::outcome_for(outcome.error().code));
+          event.reason = outcome.error().message;
+        }
+      }
+      // Nothing leaves before its event is durable: the answer to a request
+      // whose event cannot be written is that error, never the value.
+      if (recorded) {
+        if (auto written = record(st, *peer, std::move(event)); !written) {
+          response = error_message(not_recorded(written.error()));
+        }
+      }
+      if (*op == "lock" && st.stop) {
+        std::lock_guard<std::mutex> lock(st.mutex);
+        lock_agent(st, "lock");
       }
     }
     auto sent = write_message(conn.get(), response);
@@ -104,9 +162,7 @@ void serve_connection(AgentState& st, Fd conn) {
 [[noreturn]] void shut_down(AgentState& st) {
   {
     std::lock_guard<std::mutex> lock(st.mutex);
-    st.vault.reset();  // wipes the key
-    st.session_key = SecretBytes();
-    stop_listening(st);
+    lock_agent(st, st.stop_reason);  // after 'lock' the keys are already gone
   }
   ::_exit(0);
 }
@@ -160,6 +216,14 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   if (!store) return report(store.error());
   auto vault = Vault::with_key(std::move(*store), std::move(vault_key));
   if (!vault) return report(vault.error());
+  // No audit log, no agent: it would release values unrecorded.
+  // The log lives beside the vault ($WARD_HOME/audit.jsonl); the vault path
+  // was made absolute before the agent left its working directory.
+  auto trail = AuditTrail::open(*vault, dirname_of(config.vault_path) + "/audit.jsonl");
+  if (!trail) {
+    return report(Error{trail.error().code,
+                        fmt::format("cannot open the audit log: {}", trail.error().message), ""});
+  }
   auto listener = bind_agent_socket(config.socket_path);
   if (!listener) return report(listener.error());
 
@@ -176,6 +240,7 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   static AgentState st;  // outlives detached connection threads until _exit
   st.config = config;
   st.vault.emplace(std::move(*vault));
+  st.audit = std::move(*trail);
   st.session_key = SecretBytes::random(kKeySize);
   st.session_id = to_hex(random_bytes(8));
   st.started_unix_s = now_unix_s();
@@ -195,6 +260,12 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
     if (n > 0 && (fds[1].revents & POLLIN)) {
       st.stop_reason = "signal";
       shut_down(st);
+    }
+    if (st.audit && st.audit->checkpoint_due(now_unix_us())) {
+      std::lock_guard<std::mutex> lock(st.mutex);
+      if (st.vault) {
+        if (auto head = st.audit->checkpoint()) (void)seal_audit_head(*st.vault, *head);
+      }
     }
     if (n > 0 && (fds[0].revents & POLLIN) && !st.stop) {
       Fd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -217,8 +288,18 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
       }
     }
     if (expired || st.stop) {
-      // Let the connection that asked to lock receive its answer.
-      if (st.stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (st.stop) {
+        // The connection that asked to lock records it, checkpoints and
+        // wipes the key; then let it send its answer.
+        for (int i = 0; i < 200; ++i) {
+          {
+            std::lock_guard<std::mutex> lock(st.mutex);
+            if (!st.vault) break;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       shut_down(st);
     }
   }

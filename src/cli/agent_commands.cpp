@@ -47,8 +47,10 @@ Status cmd_unlock(const Context& ctx, const UnlockOptions& o) {
     return fail(Code::locked, "no terminal to ask for the passphrase",
                 "use --passphrase-file FILE or --passphrase-fd N");
   }
-  Vault vault = TRY(ctx.unlock_directly());
-  pid_t pid = TRY(launch_agent(vault.key(), ttl, idle));
+  pid_t pid = TRY(audited(audit::make_event("unlock", {}), [&]() -> Result<pid_t> {
+    Vault vault = TRY(ctx.unlock_directly());
+    return launch_agent(vault.key(), ttl, idle);
+  }()));
   fmt::print("unlocked for {} (locks after {} idle), agent pid {}\n", format_duration_s(ttl),
              format_duration_s(idle), pid);
   return {};
@@ -113,7 +115,7 @@ Status cmd_agent(const Context& ctx, const AgentOptions& o) {
     return run_agent(std::move(key), config, o.key_fd);
   }
   // Foreground agent: ask for the passphrase here.
-  Vault vault = TRY(ctx.unlock_directly());
+  Vault vault = TRY(audited(audit::make_event("unlock", {}), ctx.unlock_directly()));
   SecretBytes key = vault.key().clone();
   fmt::print(stderr, "ward agent starting on {}\n", config.socket_path);
   return run_agent(std::move(key), config, -1);

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/client.hpp"
+#include "audit/record.hpp"
 #include "core/passphrase.hpp"
 #include "util/result.hpp"
 #include "vault/store.hpp"
@@ -47,6 +48,22 @@ void register_audit_commands(CLI::App& app, Context& ctx);
 void register_audit_read_commands(CLI::App& audit, Context& ctx);
 void register_audit_analysis_commands(CLI::App& audit, Context& ctx);
 void register_audit_export_commands(CLI::App& audit, Context& ctx);
+
+// Records one event for what this process did itself (not through the
+// agent, which records its own) and passes result on. The event carries
+// result's outcome; when the event cannot be written a successful result
+// becomes that error, so a caller that releases a value only after this
+// returns fails closed.
+template <class T>
+Result<T> audited(audit::Event event, Result<T> result) {
+  if (!result) {
+    event.outcome = std::string(audit::outcome_for(result.error().code));
+    event.reason = result.error().message;
+  }
+  Status recorded = audit::record_here(std::move(event));
+  if (result && !recorded) return tl::unexpected(recorded.error());
+  return result;
+}
 
 // Checks the sealed 2FA setting of an unlocked vault: asks for a code and
 // records its counter so it cannot be used again. No-op when 2FA is off.

@@ -178,16 +178,24 @@ Status cmd_trust(const Context& ctx, const TrustOptions& o) {
     return {};
   }
   if (!o.revoke.empty()) {
-    TRY(store.revoke(o.revoke));
-    TRY(store.save());
+    audit::Event event = audit::make_event("trust.revoke", {});
+    event.tool = o.revoke;
+    TRY(audited(std::move(event), [&]() -> Status {
+      TRY(store.revoke(o.revoke));
+      return store.save();
+    }()));
     fmt::print("no longer trusted: {}\n", o.revoke);
     return {};
   }
-  TRY(refuse_reveal_if_agent(detect_ai_agent_here(), "a trust signature"));
-  KeyAccessFactory keys(ctx);
-  KeyAccess& access = TRY(keys.get());
-  TRY(store.trust(o.dir, [&](std::string_view message) { return access.mac(message); }));
-  TRY(store.save());
+  audit::Event event = audit::make_event("trust", {});
+  event.tool = o.dir;
+  TRY(audited(std::move(event), [&]() -> Status {
+    TRY(refuse_reveal_if_agent(detect_ai_agent_here(), "a trust signature"));
+    KeyAccessFactory keys(ctx);
+    KeyAccess& access = TRY(keys.get());
+    TRY(store.trust(o.dir, [&](std::string_view message) { return access.mac(message); }));
+    return store.save();
+  }()));
   fmt::print("trusted the .ward/ files of {}\n", o.dir);
   return {};
 }

@@ -47,9 +47,22 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
   TRY(ctx.open_store());
   std::optional<AgentClient> agent;
   std::optional<Vault> vault;
+  std::vector<std::string> imported;  // recorded as one event when done directly
+  auto record = [&](const Error* failure) {
+    audit::Event event = audit::make_event("import", imported, failure);
+    event.tool = o.file;
+    return audit::record_here(std::move(event));
+  };
   if (!o.dry_run) {
     agent = TRY(ctx.agent());
-    if (!agent) vault.emplace(TRY(ctx.unlock_directly()));
+    if (!agent) {
+      auto opened = ctx.unlock_directly();
+      if (!opened) {
+        (void)record(&opened.error());
+        return tl::unexpected(opened.error());
+      }
+      vault.emplace(std::move(*opened));
+    }
   }
   std::string tmpl;
   std::size_t stored = 0;
@@ -62,17 +75,24 @@ Status cmd_import(const Context& ctx, const ImportOptions& o) {
     }
     if (!o.dry_run) {
       if (agent) {
+        // The agent records each as an import event.
         Message req;
-        req.body = {{"op", "set"}, {"path", paths[i]}};
+        req.body = {{"op", "set"}, {"path", paths[i]}, {"event", "import"}};
         req.payload = e.value.clone();
         TRY(agent->call(req));
       } else {
-        TRY(vault->set(paths[i], e.value, {}));
+        auto set = vault->set(paths[i], e.value, {});
+        if (!set) {
+          (void)record(&set.error());
+          return tl::unexpected(set.error());
+        }
+        imported.push_back(paths[i]);
       }
     }
     ++stored;
     tmpl += fmt::format("{}=${{ward:{}}}\n", e.name, paths[i]);
   }
+  if (vault) TRY(record(nullptr));
   std::fwrite(tmpl.data(), 1, tmpl.size(), stdout);
   std::fflush(stdout);
   fmt::print(stderr, "{} {} secret{} from {}\n", o.dry_run ? "would import" : "imported", stored,
@@ -91,8 +111,13 @@ Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
   Store store = TRY(ctx.open_store());
   PassphraseSource old_source = resolve_passphrase_source(ctx.passphrase);
   SecretBytes old_pass = TRY(read_passphrase(old_source, "Current passphrase: ", false));
-  Vault vault = TRY(Vault::unlock(std::move(store), old_pass));
-  TRY(check_second_factor(ctx, vault));
+  auto unlocked = Vault::unlock(std::move(store), old_pass);
+  if (unlocked) {
+    auto second = check_second_factor(ctx, *unlocked);
+    if (!second) unlocked = tl::unexpected(second.error());
+  }
+  if (!unlocked) return audited(audit::make_event("passwd", {}), Status(tl::unexpected(unlocked.error())));
+  Vault vault = std::move(*unlocked);
   PassphraseSource new_source;
   new_source.file = o.new_passphrase_file;
   if (new_source.file.empty() && !have_terminal()) {
@@ -101,7 +126,7 @@ Status cmd_passwd(const Context& ctx, const PasswdOptions& o) {
   }
   SecretBytes new_pass = TRY(read_passphrase(new_source, "New passphrase: ", true));
   TRY(check_passphrase_strength(new_pass));
-  TRY(vault.change_passphrase(new_pass, kdf));
+  TRY(audited(audit::make_event("passwd", {}), vault.change_passphrase(new_pass, kdf)));
   fmt::print("passphrase changed{}\n", o.kdf.empty() ? "" : " (kdf " + o.kdf + ")");
   return {};
 }

@@ -4,6 +4,17 @@
 
 namespace ward::cli {
 
+std::vector<std::string> granted_names(const std::vector<std::string>& paths,
+                                       const nlohmann::json& items) {
+  std::vector<std::string> names = paths;
+  for (const auto& item : items) {
+    if (item.is_object() && item.contains("var") && item["var"].is_string()) {
+      names.push_back("env:" + item["var"].get<std::string>());
+    }
+  }
+  return names;
+}
+
 Result<KeyAccess> KeyAccess::open(const Context& ctx) {
   KeyAccess access;
   if (auto agent = TRY(ctx.agent())) {
@@ -16,11 +27,14 @@ Result<KeyAccess> KeyAccess::open(const Context& ctx) {
 
 Result<std::vector<SecretBytes>> KeyAccess::resolve(const std::vector<std::string>& paths) {
   if (agent_) return detach_values(TRY(agent_->call("resolve", {{"paths", paths}})));
+  return audited(audit::make_event("resolve", paths), values_here(paths));
+}
+
+Result<std::vector<SecretBytes>> KeyAccess::values_here(const std::vector<std::string>& paths) {
   std::vector<SecretBytes> out;
   for (const auto& p : paths) out.push_back(TRY(vault_->get(p)));
   return out;
 }
-
 Result<std::vector<SecretBytes>> KeyAccess::open_blobs(const nlohmann::json& items) {
   if (!agent_) {
     return fail(Code::locked, "encrypted environment values need the running agent",
@@ -31,15 +45,24 @@ Result<std::vector<SecretBytes>> KeyAccess::open_blobs(const nlohmann::json& ite
 
 Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>& paths,
                                                   const nlohmann::json& items,
-                                                  const nlohmann::json& restriction) {
+                                                  const nlohmann::json& restriction,
+                                                  const GrantRecord& record) {
   if (!agent_) {
-    std::vector<SecretBytes> out = TRY(resolve(paths));
-    if (!items.empty()) {
-      for (auto& v : TRY(open_blobs(items))) out.push_back(std::move(v));
-    }
-    return out;
+    audit::Event event = audit::make_event("run", granted_names(paths, items));
+    event.tool = record.tool;
+    event.denied = record.denied;
+    return audited(std::move(event), [&]() -> Result<std::vector<SecretBytes>> {
+      std::vector<SecretBytes> out = TRY(values_here(paths));
+      if (!items.empty()) {
+        for (auto& v : TRY(open_blobs(items))) out.push_back(std::move(v));
+      }
+      return out;
+    }());
   }
-  nlohmann::json body = {{"paths", paths}, {"restrict", restriction}};
+  nlohmann::json body = {{"paths", paths},
+                         {"restrict", restriction},
+                         {"tool", record.tool},
+                         {"denied", record.denied}};
   if (!items.empty()) body["items"] = items;
   auto values = TRY(detach_values(TRY(agent_->call("grant", body))));
   if (values.size() != paths.size() + items.size()) {
@@ -72,9 +95,10 @@ Result<std::vector<std::pair<std::string, SecretBytes>>> KeyAccess::all_values()
     }
     return out;
   }
-  for (const auto& info : TRY(vault_->store().list(""))) {
-    out.emplace_back(info.path, TRY(vault_->get(info.path)));
-  }
+  std::vector<std::string> paths;
+  for (const auto& info : TRY(vault_->store().list(""))) paths.push_back(info.path);
+  auto values = TRY(audited(audit::make_event("mask.values", paths), values_here(paths)));
+  for (std::size_t i = 0; i < paths.size(); ++i) out.emplace_back(paths[i], std::move(values[i]));
   return out;
 }
 

@@ -13,6 +13,20 @@
 
 namespace ward::cli {
 
+// What the run event says besides the names granted: the tool (its real
+// path) and the variables the allow-list refused.
+struct GrantRecord {
+  std::string tool;
+  std::vector<std::string> denied;
+};
+
+// The names a run event lists: secret paths, and "env:VAR" for an
+// encrypted value from the environment.
+std::vector<std::string> granted_names(const std::vector<std::string>& paths,
+                                       const nlohmann::json& items);
+
+// Every value released here is recorded in the audit log first: by the
+// agent for its peer, or by this process when it holds the vault itself.
 class KeyAccess {
  public:
   // Connects to the agent, or unlocks directly (locked error without a terminal).
@@ -26,7 +40,8 @@ class KeyAccess {
   // descendants. Without an agent (via_agent() false) nobody is restricted.
   Result<std::vector<SecretBytes>> grant(const std::vector<std::string>& paths,
                                          const nlohmann::json& items,
-                                         const nlohmann::json& restriction);
+                                         const nlohmann::json& restriction,
+                                         const GrantRecord& record);
   // HMAC for the trust store.
   Result<std::string> mac(std::string_view message);
   // Every value with its path, for masking.
@@ -36,6 +51,8 @@ class KeyAccess {
 
  private:
   KeyAccess() = default;
+  // The values of paths from the vault this process holds (no agent).
+  Result<std::vector<SecretBytes>> values_here(const std::vector<std::string>& paths);
   std::optional<AgentClient> agent_;
   std::optional<Vault> vault_;
 };

@@ -88,8 +88,10 @@ std::vector<Request> requests_from_environment(ChildEnv& env) {
 }
 
 // Applies --secure: keeps the requests the tool's rule allows.
+// The variables it refuses are added to denied.
 Result<std::vector<Request>> apply_allowlist(const Context& ctx, KeyAccessFactory& keys,
-                                             const std::string& tool, std::vector<Request> reqs) {
+                                             const std::string& tool, std::vector<Request> reqs,
+                                             std::vector<std::string>& denied) {
   Allowlist list = TRY(load_effective_allowlist(ctx, keys));
   const ToolRule* rule = list.rule_for(tool);
   if (!rule) {
@@ -97,6 +99,7 @@ Result<std::vector<Request>> apply_allowlist(const Context& ctx, KeyAccessFactor
       print_warning(
           fmt::format("{} is not in {}; running it without secrets", tool, list.source_file));
     }
+    for (const auto& r : reqs) denied.push_back(r.var);
     return std::vector<Request>{};
   }
   if (rule->sha256) {
@@ -120,6 +123,7 @@ Result<std::vector<Request>> apply_allowlist(const Context& ctx, KeyAccessFactor
     print_warning(fmt::format("not allowed for {} by {}: {}", rule->key, list.source_file,
                               join(dropped, ", ")));
   }
+  denied.insert(denied.end(), dropped.begin(), dropped.end());
   return kept;
 }
 
@@ -160,14 +164,24 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
       if (!seen) unique.push_back(std::move(*it));
     }
     reqs.assign(std::make_move_iterator(unique.rbegin()), std::make_move_iterator(unique.rend()));
-    if (o.secure) reqs = TRY(apply_allowlist(ctx, keys, tool, std::move(reqs)));
+    // One run event: the tool, the names granted and those refused. It is
+    // written (by the agent, or here) before any value reaches the child.
+    GrantRecord record{tool, {}};
+    if (o.secure) reqs = TRY(apply_allowlist(ctx, keys, tool, std::move(reqs), record.denied));
 
     std::vector<MaskValue> mask_values;
     bool restricted = false;
     if (!reqs.empty()) {
       KeyAccess& access = TRY(keys.get());
-      TRY(grant(access, reqs, env, o.mask == "never" ? nullptr : &mask_values));
+      TRY(grant(access, reqs, env, o.mask == "never" ? nullptr : &mask_values, record));
       restricted = access.via_agent();
+    } else if (!record.denied.empty()) {
+      audit::Event event = audit::make_event("run", {});
+      event.tool = tool;
+      event.denied = record.denied;
+      event.outcome = "denied";
+      event.reason = "refused by the allow-list";
+      TRY(audit::record_here(std::move(event)));
     }
     if (!restricted) TRY(restrict_descendants(ctx, keys, reqs));
     bool any_maskable = false;

@@ -139,7 +139,7 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
 }
 
 Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-             std::vector<MaskValue>* masks) {
+             std::vector<MaskValue>* masks, const GrantRecord& record) {
   std::vector<std::string> paths;
   nlohmann::json blobs = nlohmann::json::array();
   for (const auto& r : requests) {
@@ -151,7 +151,7 @@ Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& 
       blobs.push_back({{"var", r.var}, {"blob", r.blob}});
     }
   }
-  auto values = TRY(access.grant(paths, blobs, restriction_body(requests)));
+  auto values = TRY(access.grant(paths, blobs, restriction_body(requests), record));
   std::map<std::string, SecretBytes> by_path;
   for (std::size_t i = 0; i < paths.size(); ++i) by_path.emplace(paths[i], std::move(values[i]));
   std::size_t next_blob = paths.size();

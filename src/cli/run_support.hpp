@@ -63,6 +63,6 @@ Status restrict_descendants(const Context& ctx, KeyAccessFactory& keys,
 // process to the requests; without one the caller still owes
 // restrict_descendants.
 Status grant(KeyAccess& access, const std::vector<Request>& requests, ChildEnv& env,
-             std::vector<MaskValue>* masks);
+             std::vector<MaskValue>* masks, const GrantRecord& record);
 
 }  // namespace ward::cli

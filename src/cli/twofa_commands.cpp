@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kSetting = "2fa";
 
-Status cmd_enable(const Context& ctx) {
+Status enable_two_factor(const Context& ctx) {
   AgentDetection d = detect_ai_agent_here();
   if (d.detected) {
     return fail(
@@ -57,7 +57,7 @@ Status cmd_enable(const Context& ctx) {
   return {};
 }
 
-Status cmd_disable(const Context& ctx) {
+Status disable_two_factor(const Context& ctx) {
   Vault vault = TRY(ctx.unlock_directly());  // asks for a code when enabled
   if (!TRY(load_two_factor(vault))) {
     fmt::print("two-factor authentication is not enabled\n");
@@ -66,6 +66,15 @@ Status cmd_disable(const Context& ctx) {
   TRY(vault.write_setting(kSetting, SecretBytes(1)));  // "off" stays sealed in the vault
   fmt::print("two-factor authentication disabled\n");
   return {};
+}
+
+// Each change, and each refusal, is one audit event.
+Status cmd_enable(const Context& ctx) {
+  return audited(audit::make_event("2fa.enable", {}), enable_two_factor(ctx));
+}
+
+Status cmd_disable(const Context& ctx) {
+  return audited(audit::make_event("2fa.disable", {}), disable_two_factor(ctx));
 }
 
 }  // namespace

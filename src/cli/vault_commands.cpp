@@ -97,7 +97,7 @@ Status cmd_init(const Context& ctx, const std::string& kdf) {
   PassphraseSource source = resolve_passphrase_source(ctx.passphrase);
   SecretBytes pass = TRY(read_passphrase(source, "New vault passphrase: ", true));
   TRY(check_passphrase_strength(pass));
-  TRY(Vault::create(path, pass, profile));
+  TRY(audited(audit::make_event("init", {}), Vault::create(path, pass, profile)));
   fmt::print("created vault at {} (kdf {})\n", path, kdf);
   return {};
 }
@@ -115,8 +115,10 @@ Status cmd_set(const Context& ctx, const SetOptions& o) {
     Message resp = TRY(agent->call(req));
     version = TRY(json_int(resp.body, "version"));
   } else {
-    Vault vault = TRY(ctx.unlock_directly());
-    version = TRY(vault.set(o.path, value, meta));
+    version = TRY(audited(audit::make_event("set", {o.path}), [&]() -> Result<std::int64_t> {
+      Vault vault = TRY(ctx.unlock_directly());
+      return vault.set(o.path, value, meta);
+    }()));
   }
   fmt::print("stored {} (version {})\n", o.path, version);
   return {};
@@ -124,7 +126,12 @@ Status cmd_set(const Context& ctx, const SetOptions& o) {
 
 Status cmd_get(const Context& ctx, const std::string& path, bool reveal, std::int64_t version) {
   TRY(validate_secret_path(path));
-  if (reveal) TRY(refuse_reveal_if_agent(detect_ai_agent_here(), path));
+  if (reveal) {
+    // A refusal is recorded too: an AI agent asking to see a value is news.
+    if (Status allowed = refuse_reveal_if_agent(detect_ai_agent_here(), path); !allowed) {
+      return audited(audit::make_event("get", {path}), std::move(allowed));
+    }
+  }
   nlohmann::json out;
   if (auto agent = TRY(ctx.agent())) {
     nlohmann::json req = {{"path", path}, {"reveal", reveal}};
@@ -141,9 +148,14 @@ Status cmd_get(const Context& ctx, const std::string& path, bool reveal, std::in
            {"preview", resp.body.value("preview", "")}};
   } else {
     TRY(ctx.open_store());
-    Vault vault = TRY(ctx.unlock_directly());
     std::int64_t found = 0;
-    SecretBytes value = TRY(vault.get(path, version, &found));
+    audit::Event event = audit::make_event("get", {path});
+    event.reason = reveal ? "revealed" : "masked";
+    // Recorded before the value (or its fingerprint) is shown; fails closed.
+    SecretBytes value = TRY(audited(std::move(event), [&]() -> Result<SecretBytes> {
+      Vault vault = TRY(ctx.unlock_directly());
+      return vault.get(path, version, &found);
+    }()));
     if (reveal) return write_secret_to_stdout(value);
     Fingerprint fp = fingerprint_of(value);
     out = {{"path", path},
@@ -200,8 +212,10 @@ Status cmd_rm(const Context& ctx, const std::string& path) {
   if (auto agent = TRY(ctx.agent())) {
     TRY(agent->call("rm", {{"path", path}}));
   } else {
-    Vault vault = TRY(ctx.unlock_directly());
-    TRY(vault.store().remove(path));
+    TRY(audited(audit::make_event("rm", {path}), [&]() -> Status {
+      Vault vault = TRY(ctx.unlock_directly());
+      return vault.store().remove(path);
+    }()));
   }
   fmt::print("removed {}\n", path);
   return {};
@@ -213,8 +227,10 @@ Status cmd_mv(const Context& ctx, const std::string& from, const std::string& to
   if (auto agent = TRY(ctx.agent())) {
     TRY(agent->call("mv", {{"from", from}, {"to", to}}));
   } else {
-    Vault vault = TRY(ctx.unlock_directly());
-    TRY(vault.move(from, to));
+    TRY(audited(audit::make_event("mv", {from, to}), [&]() -> Status {
+      Vault vault = TRY(ctx.unlock_directly());
+      return vault.move(from, to);
+    }()));
   }
   fmt::print("moved {} to {}\n", from, to);
   return {};
@@ -252,8 +268,10 @@ Status cmd_rollback(const Context& ctx, const std::string& path, std::int64_t ve
     Message resp = TRY(agent->call("rollback", {{"path", path}, {"version", version}}));
     fresh = TRY(json_int(resp.body, "version"));
   } else {
-    Vault vault = TRY(ctx.unlock_directly());
-    fresh = TRY(vault.rollback(path, version));
+    fresh = TRY(audited(audit::make_event("rollback", {path}), [&]() -> Result<std::int64_t> {
+      Vault vault = TRY(ctx.unlock_directly());
+      return vault.rollback(path, version);
+    }()));
   }
   fmt::print("restored {} version {} as version {}\n", path, version, fresh);
   return {};

@@ -1,0 +1,57 @@
+// The agent's side of the audit log. Every request that touches the vault
+// becomes one event whose actor is the socket peer as the kernel reports it.
+// Events of concurrent requests are written as a group with one fdatasync
+// (audit::GroupWriter), and a request's answer (with any value) is sent only
+// once its event is durable. While unlocked, the agent appends a checkpoint
+// signed with the Ed25519 key sealed in the vault every 100 events or 10
+// minutes and on lock, and seals the head it covers into the vault, so a
+// forged or truncated log shows up unless the vault file is rolled back too.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "audit/log.hpp"
+#include "crypto/secret_bytes.hpp"
+#include "vault/vault.hpp"
+
+namespace ward {
+
+constexpr std::int64_t kCheckpointEvery = 100;
+constexpr std::int64_t kCheckpointInterval_us = 10ll * 60 * 1000 * 1000;
+
+class AuditTrail {
+ public:
+  // Loads the signing key sealed in vault, creating and sealing one the
+  // first time, and opens the log at log_path.
+  static Result<std::unique_ptr<AuditTrail>> open(Vault& vault, const std::string& log_path);
+
+  // Appends event; returns once it is durable.
+  Result<audit::Head> record(audit::Event event);
+  // Appends a signed checkpoint covering everything before it.
+  Result<audit::Head> checkpoint();
+  // 100 events since the last checkpoint, or 10 minutes with any.
+  bool checkpoint_due(std::int64_t now_us) const;
+  const std::string& public_key_hex() const { return public_hex_; }
+  // Forgets the signing key (on lock).
+  void wipe();
+
+ private:
+  explicit AuditTrail(audit::AuditLog log) : writer_(std::move(log)) {}
+  audit::GroupWriter writer_;
+  std::mutex key_mutex_;
+  SecretBytes signing_key_;
+  std::string public_hex_;
+  std::atomic<std::int64_t> last_seq_{0};
+  std::atomic<std::int64_t> checkpoint_seq_{0};
+  std::atomic<std::int64_t> checkpoint_us_{0};
+};
+
+// The head sealed at the last checkpoint; seq 0 when none yet.
+Result<audit::Head> sealed_audit_head(Vault& vault);
+Status seal_audit_head(Vault& vault, const audit::Head& head);
+
+}  // namespace ward

@@ -15,6 +15,7 @@
 #include "audit/exporter.hpp"
 #include "audit/log.hpp"
 #include "audit/otlp.hpp"
+#include "audit/query.hpp"
 #include "audit/reader.hpp"
 #include "cli/context.hpp"
 #include "cli/key_access.hpp"
@@ -32,14 +33,6 @@ struct ExportOptions {
   bool dry_run = false;
 };
 
-// "24h", "7d" (that long ago) or a date / RFC 3339 time, as unix microseconds.
-Result<std::int64_t> parse_since(const std::string& text) {
-  if (auto ago = parse_duration_s(text)) return (now_unix_s() - *ago) * 1'000'000;
-  if (auto at = parse_date(text)) return *at * 1'000'000;
-  return fail(Code::usage, fmt::format("--since: cannot read '{}'", text),
-              "use a duration like 24h or 7d, or a time like 2026-01-31T10:00:00Z");
-}
-
 Status record_dropped(std::size_t count, const std::string& why) {
   audit::Event e = audit::export_dropped_event(count, why);
   audit::AuditLog log = TRY(audit::AuditLog::open(audit::default_log_path()));
@@ -56,7 +49,7 @@ Status cmd_export(const Context& ctx, const ExportOptions& o) {
   }
   audit::OtlpConfig cfg = config.value_or(audit::OtlpConfig{});
   std::optional<std::int64_t> since_us;
-  if (!o.since.empty()) since_us = TRY(parse_since(o.since));
+  if (!o.since.empty()) since_us = TRY(audit::parse_time_bound(o.since, now_unix_us()));
   std::string cursor_file = audit::default_export_cursor_path();
   std::int64_t cursor = TRY(audit::read_export_cursor(cursor_file));
 

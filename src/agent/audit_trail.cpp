@@ -31,6 +31,19 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
   if (sealed) trail->checkpoint_seq_ = sealed->seq;
   trail->checkpoint_us_ = now_unix_us();
   AuditTrail* self = trail.get();
+  if (auto config = TRY(audit::load_export_config(audit::default_config_path()))) {
+    SecretBytes headers;
+    if (!config->headers_secret.empty()) headers = TRY(vault.get(config->headers_secret));
+    auto shared = std::make_shared<SecretBytes>(std::move(headers));
+    SecretBytes salt = TRY(audit::load_or_create_export_salt(audit::default_export_salt_path()));
+    trail->exporter_ = audit::start_otlp_exporter(
+        *config, std::move(salt), [shared]() -> Result<SecretBytes> { return shared->clone(); },
+        [self](std::size_t count, const std::string& why) {
+          // Recorded locally; audit.* events are never exported.
+          (void)self->record(audit::export_dropped_event(count, why));
+        },
+        audit::OnBatchFailure::continue_sending);
+  }
   trail->writer_.set_signer([self](std::int64_t seq, const std::string& head, std::int64_t ts) {
     audit::Checkpoint c{seq, head, ts, self->public_hex_, ""};
     std::lock_guard<std::mutex> lock(self->key_mutex_);
@@ -43,7 +56,8 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
 }
 
 Result<audit::Head> AuditTrail::record(audit::Event event) {
-  audit::Head head = TRY(writer_.commit(std::move(event)));
+  audit::Head head = TRY(writer_.commit(event));
+  if (exporter_) exporter_->push(event);
   std::int64_t seen = last_seq_.load();
   while (head.seq > seen && !last_seq_.compare_exchange_weak(seen, head.seq)) {
   }
@@ -67,6 +81,10 @@ bool AuditTrail::checkpoint_due(std::int64_t now_us) const {
 }
 
 void AuditTrail::wipe() {
+  if (exporter_) {
+    exporter_->shutdown(2000);
+    exporter_.reset();  // and with it the header lines
+  }
   std::lock_guard<std::mutex> lock(key_mutex_);
   signing_key_ = SecretBytes();
 }

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "audit/exporter.hpp"
 #include "audit/log.hpp"
 #include "crypto/secret_bytes.hpp"
 #include "vault/vault.hpp"
@@ -26,7 +27,9 @@ constexpr std::int64_t kCheckpointInterval_us = 10ll * 60 * 1000 * 1000;
 class AuditTrail {
  public:
   // Loads the signing key sealed in vault, creating and sealing one the
-  // first time, and opens the log at log_path.
+  // first time, and opens the log at log_path. When the user's config asks
+  // for OTLP export, starts the exporter (its auth headers read from the
+  // vault now); a bad export config stops the agent from starting.
   static Result<std::unique_ptr<AuditTrail>> open(Vault& vault, const std::string& log_path);
 
   // Appends event; returns once it is durable.
@@ -36,7 +39,8 @@ class AuditTrail {
   // 100 events since the last checkpoint, or 10 minutes with any.
   bool checkpoint_due(std::int64_t now_us) const;
   const std::string& public_key_hex() const { return public_hex_; }
-  // Forgets the signing key (on lock).
+  // Sends what the exporter still holds (for up to 2 s), then forgets the
+  // signing key and the export headers (on lock).
   void wipe();
 
  private:
@@ -48,6 +52,7 @@ class AuditTrail {
   std::atomic<std::int64_t> last_seq_{0};
   std::atomic<std::int64_t> checkpoint_seq_{0};
   std::atomic<std::int64_t> checkpoint_us_{0};
+  std::unique_ptr<audit::Exporter> exporter_;  // null without export
 };
 
 // The head sealed at the last checkpoint; seq 0 when none yet.

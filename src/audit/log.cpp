@@ -241,8 +241,8 @@ void GroupWriter::set_signer(CheckpointSigner signer) {
   signer_ = std::move(signer);
 }
 
-Result<Head> GroupWriter::commit(Event event) {
-  Pending mine{std::move(event)};
+Result<Head> GroupWriter::commit(Event& event) {
+  Pending mine{&event};
   std::unique_lock<std::mutex> lock(mutex_);
   queue_.push_back(&mine);
   while (!mine.done) {
@@ -258,10 +258,12 @@ Result<Head> GroupWriter::commit(Event event) {
     lock.unlock();
     std::vector<Event> events;
     events.reserve(group.size());
-    for (Pending* p : group) events.push_back(std::move(p->event));
+    for (Pending* p : group) events.push_back(std::move(*p->event));
     Result<Head> result = log_.append(events, &signer);
     lock.lock();
-    for (Pending* p : group) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      Pending* p = group[i];
+      *p->event = std::move(events[i]);
       p->result = result;
       p->done = true;
     }

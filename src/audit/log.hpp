@@ -80,12 +80,13 @@ class GroupWriter {
  public:
   explicit GroupWriter(AuditLog log) : log_(std::move(log)) {}
   void set_signer(CheckpointSigner signer);
-  Result<Head> commit(Event event);
+  // On success event holds what was written (seq, ts, host, prev, hash).
+  Result<Head> commit(Event& event);
   const std::string& path() const { return log_.path(); }
 
  private:
   struct Pending {
-    Event event;
+    Event* event;
     bool done = false;
     Result<Head> result = Head{};
   };

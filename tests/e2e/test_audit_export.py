@@ -12,7 +12,7 @@ import re
 import threading
 import unittest
 
-from wardtest import WardTestCase
+from wardtest import WardTestCase, pid_alive, wait_until
 
 ZERO = "0" * 64
 SECRET_NAMES = ["prod/db/password", "llm/openai", "prod/stripe/key"]
@@ -387,3 +387,36 @@ class ExportWithVaultHeaders(ExportTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LiveExport(ExportTestCase):
+    """The agent exports each event it records as it goes, with the header
+    lines from the vault, and nothing of audit.* leaves."""
+    init_vault = True
+
+    def test_agent_exports_what_it_records(self):
+        recv = self.receiver()
+        self.set_secret("otel/headers", f"Authorization: {TOKEN}\n")
+        self.set_secret("llm/openai", "sk-live-export-0123456789abcdef")
+        self.write_config(recv.url, extra="      headers_secret: otel/headers\n")
+        self.unlock()
+        for _ in range(3):
+            self.ward("get", "llm/openai", check=True)
+        pid = self.agent_pid()
+        self.ward("lock", check=True)  # flushes the exporter
+        self.assertTrue(wait_until(lambda: not pid_alive(pid), timeout=10))
+        records = self.records(recv.ok_requests())
+        events = [self.attrs(r)["ward.event"]["stringValue"] for r in records]
+        self.assertEqual(events, ["get", "get", "get", "lock"])
+        for r in recv.requests:
+            self.assertEqual(r["headers"].get("Authorization"), TOKEN)
+        body = b"".join(r["body"] for r in recv.requests)
+        self.assertNotIn(b"llm/openai", body)
+        self.assertNotIn(b"sk-live-export", body)
+        self.assertNotIn(b"audit.checkpoint", body)
+
+    def test_bad_export_config_stops_unlock(self):
+        self.write_config("http://example.com/v1/logs")  # plain http off loopback
+        proc = self.ward("unlock", passphrase=True)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn(b"ward: error:", proc.stderr)

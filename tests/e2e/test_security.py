@@ -178,6 +178,12 @@ class OtherUser(WardTestCase):
         out = proc.stdout.decode()
         self.assertIn("another user", out, proc.stderr)
         self.assertNotIn(VALUES[0], out)
+        # The refusal is in the audit log, with the other user's uid.
+        with open(os.path.join(self.home, "audit.jsonl")) as f:
+            refused = [json.loads(line) for line in f if '"peer.refused"' in line]
+        self.assertEqual(len(refused), 1)
+        self.assertEqual(refused[0]["outcome"], "denied")
+        self.assertEqual(refused[0]["actor"]["uid"], pwd.getpwnam("nobody").pw_uid)
         # And the normal layout keeps them out before that.
         os.chmod(os.path.dirname(path), 0o700)
         proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",

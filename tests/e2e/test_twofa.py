@@ -391,6 +391,12 @@ class SecondFactor(TwoFactorCase):
         self.lock()
         proc = self.ward("2fa", "disable", passphrase=True, check=True)
         self.assertIn(b"not enabled", proc.stdout)
+        # Each change is one audit event, and so is the refused attempt.
+        with open(os.path.join(self.home, "audit.jsonl")) as f:
+            events = [json.loads(line) for line in f]
+        changes = [(e["event"], e["outcome"]) for e in events if e["event"].startswith("2fa.")]
+        self.assertEqual(changes, [("2fa.enable", "ok"), ("2fa.disable", "ok"),
+                                   ("2fa.disable", "ok")])
 
     def test_disable_needs_the_code(self):
         proc = self.ward("2fa", "disable", passphrase=True)

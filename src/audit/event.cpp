@@ -337,8 +337,12 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     return true;
   }
 
-  bool EndArray(rapidjson::SizeType) {
+  bool EndArray(rapidjson::SizeType count) {
     --depth_;
+    // encode_line leaves "denied" out when it is empty.
+    if (count == 0 && depth_ == 1 && current_field().name == "denied") {
+      return fail("an empty 'denied' must be left out");
+    }
     canon_ += ']';
     return true;
   }

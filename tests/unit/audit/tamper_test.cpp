@@ -256,6 +256,19 @@ TEST_F(AuditTamper, BlankLineInserted) {
   EXPECT_FAILS_AT(verify(path), 5, 5, "empty line");
 }
 
+// A line whose only value is not an object (found by fuzz_audit_line: a
+// bare string crashed the parser).
+TEST(AuditLineParser, RejectsALineThatIsNotAnObject) {
+  for (std::string_view line :
+       {"\"x\"", "\"{otcar\"", "1", "-1", "1.5", "null", "true", "[]", "{}"}) {
+    SCOPED_TRACE(line);
+    ParsedLine parsed;
+    auto ok = parse_line(line, parsed);
+    ASSERT_FALSE(ok);
+    EXPECT_EQ(ok.error().code, Code::corrupt);
+  }
+}
+
 // A chain rotated across several files, and edits at the file boundaries.
 class AuditTamperRotated : public ::testing::Test {
  protected:

@@ -295,6 +295,7 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
   }
 
   bool String(const char* str, rapidjson::SizeType len, bool) {
+    if (depth_ == 0) return fail("a line must be one object");
     std::string_view s(str, len);
     if (in_array()) {
       if (frames_[depth_ - 1].count++) canon_ += ',';

@@ -345,6 +345,7 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
   }
 
   bool String(const char* str, rapidjson::SizeType len, bool) {
+    if (depth_ == 0) return fail("a line must be one object");
     std::string_view s(str, len);
     if (in_array()) {
       if (frames_[depth_ - 1].count++) canon_ += ',';
@@ -387,8 +388,12 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     return true;
   }
 
-  bool EndArray(rapidjson::SizeType) {
+  bool EndArray(rapidjson::SizeType count) {
     --depth_;
+    // encode_line leaves "denied" out when it is empty.
+    if (count == 0 && depth_ == 1 && current_field().name == "denied") {
+      return fail("an empty 'denied' must be left out");
+    }
     canon_ += ']';
     return true;
   }

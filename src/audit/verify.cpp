@@ -46,9 +46,12 @@ void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, Chunk
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl + 1);
-    if (line.empty()) return failed(out.last_seq + 1, "empty line");
+    // Before its first line a chunk does not know the seq expected (0 here;
+    // verify_chain fills it in).
+    std::int64_t expected = out.lines == 0 ? 0 : out.last_seq + 1;
+    if (line.empty()) return failed(expected, "empty line");
     auto ok = parse_line(line, parsed);
-    if (!ok) return failed(out.last_seq + 1, ok.error().message);
+    if (!ok) return failed(expected, ok.error().message);
     const Event& e = parsed.event;
     if (line_hash(e.prev, parsed.before_hash, parsed.after_hash) != e.hash) {
       return failed(e.seq, "hash does not match the line (edited)");
@@ -173,6 +176,7 @@ VerifyReport verify_chain(const std::vector<std::string>& files,
       }
       if (r.failure) {
         report.failure = r.failure;
+        if (report.failure->seq == 0) report.failure->seq = report.head.seq + 1;
         break;
       }
       report.events += r.lines;

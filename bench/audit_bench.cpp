@@ -90,7 +90,8 @@ void BM_AuditGroupCommit(benchmark::State& state) {
       threads.emplace_back([&, t] {
         start.arrive_and_wait();
         for (int i = 0; i < kCommitsPerThread; ++i) {
-          if (!writer.commit(realistic(t * kCommitsPerThread + i))) ++failures;
+          Event event = realistic(t * kCommitsPerThread + i);
+          if (!writer.commit(event)) ++failures;
         }
       });
     }

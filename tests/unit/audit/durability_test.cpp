@@ -161,7 +161,8 @@ TEST(AuditDurability, GroupWriterCommitsManyThreadsAsGroups) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < per_thread; ++i) {
-        auto head = writer.commit(tagged(actor, fmt::format("thread={} i={}", t, i)));
+        Event event = tagged(actor, fmt::format("thread={} i={}", t, i));
+        auto head = writer.commit(event);
         if (!head) {
           ++failures;
           return;

@@ -90,7 +90,7 @@ void BM_AuditGroupCommit(benchmark::State& state) {
       threads.emplace_back([&, t] {
         start.arrive_and_wait();
         for (int i = 0; i < kCommitsPerThread; ++i) {
-          Event event = realistic(t * kCommitsPerThread + i);
+          audit::Event event = realistic(t * kCommitsPerThread + i);
           if (!writer.commit(event)) ++failures;
         }
       });

@@ -46,7 +46,7 @@ class Matcher {
  public:
   explicit Matcher(std::string_view line) : line_(line) {}
   void append(const char* p, std::size_t n) {
-    if (ok_ && (line_.size() - pos_ < n || std::memcmp(line_.data() + pos_, p, n) != 0)) {
+    if (ok_ && (line_.size() - pos_ < n || !same(line_.data() + pos_, p, n))) {
       ok_ = false;
       std::size_t i = 0;
       while (pos_ + i < line_.size() && i < n && line_[pos_ + i] == p[i]) ++i;
@@ -55,7 +55,11 @@ class Matcher {
     pos_ += n;
   }
   Matcher& operator+=(char c) {
-    append(&c, 1);
+    if (ok_ && pos_ < line_.size() && line_[pos_] == c) {
+      ++pos_;
+    } else {
+      append(&c, 1);
+    }
     return *this;
   }
   Matcher& operator+=(std::string_view s) {
@@ -68,6 +72,16 @@ class Matcher {
   std::size_t mismatch() const { return ok_ ? std::min(pos_, line_.size()) : mismatch_; }
 
  private:
+  // Most pieces are a few bytes (quotes, separators, keys): a loop beats a
+  // call to memcmp for those.
+  static bool same(const char* a, const char* b, std::size_t n) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
   std::string_view line_;
   std::size_t pos_ = 0;
   std::size_t mismatch_ = 0;
@@ -319,11 +333,18 @@ class LineHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, LineH
     // Canonical keys ascend: look ahead of the previous key first.
     std::size_t from = fr.last == fields.size() ? 0 : fr.last + 1;
     std::size_t index = fields.size();
+    auto equal = [](std::string_view a, std::string_view b) {
+      if (a.size() != b.size()) return false;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i]) return false;
+      }
+      return true;
+    };
     for (std::size_t i = from; i < fields.size() && index == fields.size(); ++i) {
-      if (fields[i].name == key) index = i;
+      if (equal(fields[i].name, key)) index = i;
     }
     for (std::size_t i = 0; i < from && index == fields.size(); ++i) {
-      if (fields[i].name == key) index = i;
+      if (equal(fields[i].name, key)) index = i;
     }
     if (index == fields.size()) {
       return fail(fmt::format("unknown key '{}' in {}", printable(key), schema_name(fr.schema)));

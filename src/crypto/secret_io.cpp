@@ -5,6 +5,9 @@
 
 #include <cerrno>
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "util/fd.hpp"
@@ -13,21 +16,31 @@
 namespace ward {
 
 Result<SecretBytes> read_secret_fd(int fd, std::size_t max_size) {
-  SecretBytes out;
-  SecretBytes chunk(4096);
+  // Read straight into one locked buffer, doubled when full: every locked
+  // allocation is an mmap, guard pages and an mlock, and /proc environ
+  // reads (one per audited agent request) are mostly a few KiB.
+  SecretBytes buf(std::min<std::size_t>(max_size + 1, 16384));
+  std::size_t used = 0;
   for (;;) {
-    ssize_t n = ::read(fd, chunk.data(), chunk.size());
+    if (used == buf.size()) {
+      if (buf.size() > max_size) break;
+      SecretBytes bigger(std::min(buf.size() * 2, max_size + 1));
+      std::memcpy(bigger.data(), buf.data(), used);
+      buf = std::move(bigger);
+    }
+    ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error(Code::io, "cannot read secret input");
     }
     if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > max_size) {
-      return fail(Code::invalid_input, fmt::format("secret input larger than {} bytes", max_size));
-    }
-    out.append(chunk.data(), static_cast<std::size_t>(n));
+    used += static_cast<std::size_t>(n);
   }
-  return out;
+  if (used > max_size) {
+    return fail(Code::invalid_input, fmt::format("secret input larger than {} bytes", max_size));
+  }
+  buf.truncate(used);
+  return buf;
 }
 
 Result<SecretBytes> read_secret_file(const std::string& path, std::size_t max_size) {

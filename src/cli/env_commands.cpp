@@ -189,10 +189,13 @@ Status cmd_trust(const Context& ctx, const TrustOptions& o) {
   }
   audit::Event event = audit::make_event("trust", {});
   event.tool = o.dir;
+  if (Status allowed = refuse_reveal_if_agent(detect_ai_agent_here(), "a trust signature");
+      !allowed) {
+    return audited(std::move(event), std::move(allowed));
+  }
+  KeyAccessFactory keys(ctx);
+  KeyAccess& access = TRY(keys.get());  // a failed unlock is recorded as such
   TRY(audited(std::move(event), [&]() -> Status {
-    TRY(refuse_reveal_if_agent(detect_ai_agent_here(), "a trust signature"));
-    KeyAccessFactory keys(ctx);
-    KeyAccess& access = TRY(keys.get());
     TRY(store.trust(o.dir, [&](std::string_view message) { return access.mac(message); }));
     return store.save();
   }()));

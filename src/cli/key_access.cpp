@@ -20,7 +20,13 @@ Result<KeyAccess> KeyAccess::open(const Context& ctx) {
   if (auto agent = TRY(ctx.agent())) {
     access.agent_ = std::move(agent);
   } else {
-    access.vault_.emplace(TRY(ctx.unlock_directly()));
+    auto vault = ctx.unlock_directly();
+    if (!vault) {
+      // The operation never started: what failed is the unlock.
+      (void)audit::record_here(audit::make_event("unlock", {}, &vault.error()));
+      return tl::unexpected(vault.error());
+    }
+    access.vault_.emplace(std::move(*vault));
   }
   return access;
 }

@@ -76,6 +76,13 @@ class Coverage(AuditCase):
         e = self.last("unlock")
         self.assertEqual(e["outcome"], "denied")
         self.assertIn("passphrase", e["reason"])
+        # A direct ward run that cannot unlock records the failed unlock, and no run.
+        self.set_secret("llm/openai", VALUE)
+        before = len(self.events())
+        proc = self.ward("--passphrase-file", bad, "run", "--secret", "llm/openai", "--", "true")
+        self.assertNotEqual(proc.returncode, 0)
+        added = self.events()[before:]
+        self.assertEqual([(e["event"], e["outcome"]) for e in added], [("unlock", "denied")])
         self.unlock()
         self.assertEqual(self.last("unlock")["outcome"], "ok")
 

@@ -228,7 +228,21 @@ class RevealUnderAgent(WardTestCase):
                     "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1])\n"
                     "b=json.dumps({'v':1,'op':'get','path':'r/v','reveal':True}).encode()\n"
                     "s.sendall(struct.pack('>I',len(b))+b)\n"
-                    "d=s.recv(65536);sys.stdout.write(repr(d))\n")
+                    "def frame():\n"
+                    " n=b''\n"
+                    " while len(n)<4:\n"
+                    "  c=s.recv(4-len(n))\n"
+                    "  if not c: return b''\n"
+                    "  n+=c\n"
+                    " want=struct.unpack('>I',n)[0];d=b''\n"
+                    " while len(d)<want:\n"
+                    "  c=s.recv(want-len(d))\n"
+                    "  if not c: break\n"
+                    "  d+=c\n"
+                    " return d\n"
+                    "d=frame()\n"
+                    "if b'\"payload\"' in d: d+=frame()\n"
+                    "sys.stdout.write(repr(d))\n")
         proc = subprocess.run([self.claude, "-c", f"python3 '{script}' '{path}'; exit $?"],
                               env=self.env, capture_output=True, timeout=30)
         out = proc.stdout.decode()

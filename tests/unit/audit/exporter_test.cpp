@@ -200,10 +200,14 @@ TEST(Exporter, GivesUpABatchAfterBoundedTriesAndReportsIt) {
   ASSERT_TRUE(ex->flush(5000));
   ex->push(event(3));
   ExportStats s = ex->shutdown(5000);
-  EXPECT_EQ(s.dropped, 2u);
+  // The first batch (event 1, and event 2 when it was queued in time: the
+  // sender may take event 1 alone) is dropped after three 503s; what comes
+  // after goes out.
+  EXPECT_GE(s.dropped, 1u);
+  EXPECT_LE(s.dropped, 2u);
   EXPECT_EQ(s.first_dropped_seq, 1);
-  EXPECT_EQ(s.sent, 1u);  // the next batch goes out
-  EXPECT_EQ(drops.count, 2u);
+  EXPECT_EQ(s.sent + s.dropped, 3u);
+  EXPECT_EQ(drops.count, s.dropped);
   EXPECT_NE(drops.why.find("503"), std::string::npos);
   EXPECT_NE(drops.why.find("3 tries"), std::string::npos);
 }

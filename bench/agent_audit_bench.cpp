@@ -31,6 +31,12 @@ void BM_AgentAuditedGet(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_AgentAuditedGet)->Threads(1)->Threads(8)->Threads(32)->Threads(48)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_AgentAuditedGet)
+    ->Threads(1)
+    ->Threads(8)
+    ->Threads(32)
+    ->Threads(48)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/paths.hpp"
+#include "core/yaml_errors.hpp"
 #include "util/fd.hpp"
 #include "util/file.hpp"
 #include "util/time.hpp"
@@ -50,9 +51,9 @@ bool parse_clock(std::string_view text, bool allow_24, int& minutes) {
   return true;
 }
 
-class ConfigParser {
+class ConfigParser : public YamlErrors {
  public:
-  explicit ConfigParser(std::string source) : source_(std::move(source)) {}
+  explicit ConfigParser(std::string source) : YamlErrors(std::move(source)) {}
 
   Result<SuspiciousConfig> run(std::string_view text) {
     SuspiciousConfig config;
@@ -99,18 +100,7 @@ class ConfigParser {
     return config;
   }
 
-  tl::unexpected<Error> error_at(int line, std::string_view what,
-                                 std::string_view hint = {}) const {
-    std::string where = line >= 0 ? fmt::format("{}:{}", source_, line + 1) : source_;
-    return fail(Code::invalid_input, fmt::format("{}: {}", where, what), std::string(hint));
-  }
-
  private:
-  tl::unexpected<Error> error(const YAML::Node& node, std::string_view what,
-                              std::string_view hint = {}) const {
-    return error_at(node.Mark().line, what, hint);
-  }
-
   // The value of key in map, or an undefined node (no operator[], which
   // would insert into a const-less node and throw on a non-map).
   static YAML::Node child(const YAML::Node& map, std::string_view key) {
@@ -174,8 +164,6 @@ class ConfigParser {
     }
     return limit;
   }
-
-  std::string source_;
 };
 
 // Someone other than us could change what this path holds.

@@ -574,6 +574,12 @@ void hex_to_bytes(std::string_view hex, std::uint8_t* out) {
 
 }  // namespace
 
+std::string canonical_string(std::string_view s) {
+  std::string out;
+  put_string(out, s);
+  return out;
+}
+
 std::string encode_line(Event& e) {
   std::string out;
   out.reserve(512);

@@ -72,6 +72,9 @@ struct Event {
 inline constexpr std::string_view kZeroHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+// s as a JSON string in canonical form (quotes included), as it stands in a line.
+std::string canonical_string(std::string_view s);
+
 // The line for e (no newline) with e.prev = prev; sets e.hash.
 std::string encode_line(Event& e);
 

@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "core/paths.hpp"
+#include "core/yaml_errors.hpp"
 #include "util/file.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -27,9 +28,9 @@ namespace {
 constexpr std::string_view kEndpointHint =
     "use https://HOST[:PORT][/PATH], or http://127.0.0.1:PORT for a local collector";
 
-class ConfigParser {
+class ConfigParser : public YamlErrors {
  public:
-  explicit ConfigParser(std::string source) : source_(std::move(source)) {}
+  explicit ConfigParser(std::string source) : YamlErrors(std::move(source)) {}
 
   Result<std::optional<OtlpConfig>> run(std::string_view text) {
     YAML::Node root = YAML::Load(std::string(text));
@@ -51,18 +52,7 @@ class ConfigParser {
     return parse_otlp(otlp);
   }
 
-  tl::unexpected<Error> error_at(int line, std::string_view what,
-                                 std::string_view hint = {}) const {
-    std::string where = line >= 0 ? fmt::format("{}:{}", source_, line + 1) : source_;
-    return fail(Code::invalid_input, fmt::format("{}: {}", where, what), std::string(hint));
-  }
-
  private:
-  tl::unexpected<Error> error(const YAML::Node& node, std::string_view what,
-                              std::string_view hint = {}) const {
-    return error_at(node.Mark().line, what, hint);
-  }
-
   Status check_keys(const YAML::Node& map, std::initializer_list<std::string_view> known,
                     std::string_view section) const {
     std::set<std::string> seen;
@@ -134,8 +124,6 @@ class ConfigParser {
     }
     return c;
   }
-
-  std::string source_;
 };
 
 bool is_loopback_host(std::string_view host) {

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "core/yaml_errors.hpp"
 #include "crypto/primitives.hpp"
 #include "util/file.hpp"
 #include "util/strings.hpp"
@@ -30,13 +31,13 @@ constexpr std::string_view kShapeHint =
 // execvp's search path when PATH is empty (glibc's default, without ".").
 constexpr std::string_view kDefaultPath = "/usr/bin:/bin";
 
-class AllowlistParser {
+class AllowlistParser : public YamlErrors {
  public:
-  explicit AllowlistParser(std::string source) : source_(std::move(source)) {}
+  explicit AllowlistParser(std::string source) : YamlErrors(std::move(source)) {}
 
   Result<Allowlist> run(std::string_view text) {
     Allowlist list;
-    list.source_file = source_;
+    list.source_file = source();
     YAML::Node root = YAML::Load(std::string(text));
     if (!root || root.IsNull()) return list;
     if (!root.IsMap()) {
@@ -54,19 +55,7 @@ class AllowlistParser {
     return list;
   }
 
-  // The error for a YAML syntax error at a 0-based line (or -1 when unknown).
-  tl::unexpected<Error> error_at(int line, std::string_view what,
-                                 std::string_view hint = {}) const {
-    std::string where = line >= 0 ? fmt::format("{}:{}", source_, line + 1) : source_;
-    return fail(Code::invalid_input, fmt::format("{}: {}", where, what), std::string(hint));
-  }
-
  private:
-  tl::unexpected<Error> error(const YAML::Node& node, std::string_view what,
-                              std::string_view hint = {}) const {
-    return error_at(node.Mark().line, what, hint);
-  }
-
   Result<std::string> parse_key(const YAML::Node& node) const {
     if (!node.IsScalar()) return error(node, "a tool key must be a name or an absolute path");
     std::string key = node.Scalar();
@@ -146,8 +135,6 @@ class AllowlistParser {
     }
     return rule;
   }
-
-  std::string source_;
 };
 
 bool is_executable_file(const std::string& path) {

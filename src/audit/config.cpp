@@ -204,13 +204,7 @@ Result<WorkingHours> parse_working_hours(std::string_view text) {
 
 Result<SuspiciousConfig> parse_suspicious_config(std::string_view text, const std::string& source) {
   ConfigParser parser(source);
-  try {
-    return parser.run(text);
-  } catch (const YAML::Exception& e) {
-    return parser.error_at(e.mark.line, fmt::format("invalid YAML: {}", e.msg));
-  } catch (const std::exception& e) {
-    return parser.error_at(-1, fmt::format("invalid YAML: {}", e.what()));
-  }
+  return parser.guarded([&] { return parser.run(text); });
 }
 
 std::string user_config_path() {

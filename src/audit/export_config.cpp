@@ -243,14 +243,7 @@ Result<std::string> check_endpoint(std::string_view url) {
 Result<std::optional<OtlpConfig>> parse_export_config(std::string_view yaml_text,
                                                       const std::string& source) {
   ConfigParser parser(source);
-  try {
-    return parser.run(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return parser.error_at(e.mark.line, fmt::format("invalid YAML: {}", e.msg),
-                           "check the indentation and quoting");
-  } catch (const std::exception& e) {
-    return fail(Code::invalid_input, fmt::format("{}: cannot parse: {}", source, e.what()));
-  }
+  return parser.guarded([&] { return parser.run(yaml_text); });
 }
 
 Result<std::optional<OtlpConfig>> load_export_config(const std::string& path) {

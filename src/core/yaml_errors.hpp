@@ -24,6 +24,19 @@ class YamlErrors {
   }
   const std::string& source() const { return source_; }
 
+  // Runs parse(), turning yaml-cpp's exceptions (it throws on bad YAML and
+  // on conversions) into errors at their line: no exception leaves a parser.
+  template <class F>
+  auto guarded(F&& parse) const -> decltype(parse()) {
+    try {
+      return parse();
+    } catch (const YAML::Exception& e) {
+      return error_at(e.mark.line, "invalid YAML: " + e.msg, "check the indentation and quoting");
+    } catch (const std::exception& e) {
+      return error_at(-1, std::string("cannot parse: ") + e.what());
+    }
+  }
+
  private:
   std::string source_;
 };

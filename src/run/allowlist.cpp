@@ -157,14 +157,7 @@ const ToolRule* Allowlist::rule_for(const std::string& real_path) const {
 
 Result<Allowlist> parse_allowlist(std::string_view yaml_text, const std::string& source_name) {
   AllowlistParser parser(source_name);
-  try {
-    return parser.run(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return parser.error_at(e.mark.line, fmt::format("invalid YAML: {}", e.msg),
-                           "check the indentation and quoting");
-  } catch (const std::exception& e) {
-    return fail(Code::invalid_input, fmt::format("{}: cannot parse: {}", source_name, e.what()));
-  }
+  return parser.guarded([&] { return parser.run(yaml_text); });
 }
 
 bool rule_allows(const ToolRule& rule, std::string_view var) {

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -219,6 +222,32 @@ std::optional<std::int64_t> raw_seq(std::string_view line) {
   return int_after(line, at + kKey.size());
 }
 
+namespace {
+
+// Candidate lines of one file, parsed and filtered off the main thread.
+struct Batch {
+  std::vector<std::pair<std::string_view, std::size_t>> lines;  // line, offset in file
+  std::vector<std::pair<Event, std::string_view>> matches;      // in order
+  std::optional<std::pair<std::size_t, std::string>> corrupt;   // offset, reason
+};
+
+constexpr std::size_t kBatchLines = 4096;
+constexpr std::size_t kBatchesInFlight = 2;  // parsing is the cost: one per core here
+
+void parse_batch(const Filter& f, Batch& batch) {
+  ParsedLine parsed;
+  for (const auto& [line, begin] : batch.lines) {
+    auto ok = parse_line(line, parsed);
+    if (!ok) {
+      batch.corrupt.emplace(begin, ok.error().message);
+      return;
+    }
+    if (matches(f, parsed.event)) batch.matches.emplace_back(parsed.event, line);
+  }
+}
+
+}  // namespace
+
 Status query_events(const std::vector<std::string>& files, const Filter& f,
                     const std::function<bool(const Event&, std::string_view line)>& fn) {
   Prefilter pre(f);
@@ -226,7 +255,6 @@ Status query_events(const std::vector<std::string>& files, const Filter& f,
   std::optional<std::int64_t> from_us, stop_us;  // the search window, with slack
   if (f.since_us) from_us = *f.since_us - kClockSlackUs;
   if (f.until_us) stop_us = *f.until_us + kClockSlackUs;
-  ParsedLine parsed;
   for (const std::string& file : files) {
     MappedFile mapped = TRY(MappedFile::open(file));
     std::string_view text = whole_lines(mapped.view());
@@ -240,8 +268,37 @@ Status query_events(const std::vector<std::string>& files, const Filter& f,
       auto ts = raw_ts(line_at(text, 0));
       if (ts && *ts > *stop_us) return {};  // this file and all later are newer
     }
+    // Candidates are parsed in batches on worker threads (in order of the
+    // file), while this thread finds the next candidates and hands the
+    // matches of finished batches to fn in log order.
+    std::deque<std::pair<std::unique_ptr<Batch>, std::future<void>>> in_flight;
+    bool stopped = false;
+    auto emit_front = [&]() -> Status {
+      auto [batch, done] = std::move(in_flight.front());
+      in_flight.pop_front();
+      done.wait();
+      for (const auto& [event, line] : batch->matches) {
+        if (!stopped && !fn(event, line)) stopped = true;
+      }
+      if (!stopped && batch->corrupt) {
+        return fail(Code::corrupt,
+                    fmt::format("{} line {}: {}", file, line_number(text, batch->corrupt->first),
+                                batch->corrupt->second),
+                    "run 'ward audit verify'");
+      }
+      return {};
+    };
+    auto launch = [&](std::unique_ptr<Batch> batch) -> Status {
+      if (in_flight.size() == kBatchesInFlight) TRY(emit_front());
+      Batch* b = batch.get();
+      in_flight.emplace_back(std::move(batch),
+                             std::async(std::launch::async, [&f, b] { parse_batch(f, *b); }));
+      return {};
+    };
+    auto batch = std::make_unique<Batch>();
+    bool past_window = false;
     std::size_t pos = from_us ? first_line_at_least(text, raw_ts, *from_us) : 0;
-    while (pos < text.size()) {
+    while (pos < text.size() && !stopped) {
       std::size_t begin = pos;
       if (!anchor.empty()) {
         const void* hit =
@@ -255,19 +312,21 @@ Status query_events(const std::vector<std::string>& files, const Filter& f,
       pos = begin + line.size() + 1;
       if (stop_us) {
         auto ts = raw_ts(line);
-        if (ts && *ts > *stop_us) return {};
+        if (ts && *ts > *stop_us) {
+          past_window = true;
+          break;
+        }
       }
       if (!pre.may_match(line)) continue;
-      auto ok = parse_line(line, parsed);
-      if (!ok) {
-        return fail(
-            Code::corrupt,
-            fmt::format("{} line {}: {}", file, line_number(text, begin), ok.error().message),
-            "run 'ward audit verify'");
+      batch->lines.emplace_back(line, begin);
+      if (batch->lines.size() == kBatchLines) {
+        TRY(launch(std::move(batch)));
+        batch = std::make_unique<Batch>();
       }
-      if (!matches(f, parsed.event)) continue;
-      if (!fn(parsed.event, line)) return {};
     }
+    if (!batch->lines.empty() && !stopped) TRY(launch(std::move(batch)));
+    while (!in_flight.empty()) TRY(emit_front());
+    if (stopped || past_window) return {};
   }
   return {};
 }

@@ -52,8 +52,10 @@ for seq in range(1, n + 1):
 flush(os.path.join(home, "audit.jsonl"))
 PY
 du -sh "$WARD_HOME"
-run() { hyperfine -N -w 1 -r 5 --export-markdown /dev/stdout "$@" 2>/dev/null | tail -n +3; }
-echo "| command | mean | ± | min | max |"
+run() {
+  hyperfine -N -i -w 1 -r 5 --export-markdown "$TMP/query.md" "$@" >/dev/null 2>&1
+  cat "$TMP/query.md"
+}
 run "$WARD audit query --secret team3/service2/api-key --json" \
     "$WARD audit query --secret team3/" \
     "$WARD audit query --event run --agent cursor --tool /usr/bin/psql" \

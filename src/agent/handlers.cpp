@@ -150,7 +150,7 @@ Result<std::vector<SecretBytes>> values_of_paths(AgentState& st, const nlohmann:
 
 // Values of the named secrets, for a child's environment or a masker.
 Result<Message> handle_resolve(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
-  ev.secrets = names_in_request(req);
+  ev.secrets = request_secret_names(req.body);
   Message m = ok_message();
   attach_values(m, TRY(values_of_paths(st, req.body)));
   return m;
@@ -212,7 +212,7 @@ Result<std::vector<SecretBytes>> open_items(AgentState& st, const nlohmann::json
 Result<Message> handle_env_open(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
   auto items = req.body.find("items");
   if (items == req.body.end() || !items->is_array()) return fail(Code::protocol, "no items");
-  ev.secrets = names_in_request(req);
+  ev.secrets = request_secret_names(req.body);
   Message m = ok_message();
   attach_values(m, TRY(open_items(st, *items)));
   return m;
@@ -277,7 +277,7 @@ Result<Message> handle_restrict(AgentState& st, const Peer& peer, Message& req, 
 // step, so no moment exists where the values are out and the peer is not yet
 // restricted, and `ward run` pays one round trip rather than three.
 Result<Message> handle_grant(AgentState& st, const Peer& peer, Message& req, audit::Event& ev) {
-  ev.secrets = names_in_request(req);
+  ev.secrets = request_secret_names(req.body);
   ev.tool = req.body.value("tool", "");
   if (auto denied = req.body.find("denied"); denied != req.body.end() && denied->is_array()) {
     for (const auto& name : *denied) {
@@ -308,7 +308,7 @@ Result<Message> handle_rm(AgentState& st, const Peer&, Message& req, audit::Even
 }
 
 Result<Message> handle_mv(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
-  ev.secrets = names_in_request(req);
+  ev.secrets = request_secret_names(req.body);
   TRY(st.vault->move(TRY(json_string(req.body, "from")), TRY(json_string(req.body, "to"))));
   return ok_message();
 }
@@ -395,29 +395,6 @@ Status check_restriction(const Restriction& r, std::string_view op, const Messag
     return contains(r.paths, path) ? Status{} : refuse(path);
   }
   return fail(Code::denied, fmt::format("refused: '{}' is not available inside 'ward run'", op));
-}
-
-std::vector<std::string> names_in_request(const Message& request) {
-  std::vector<std::string> names;
-  const nlohmann::json& body = request.body;
-  for (const char* key : {"path", "from", "to"}) {
-    if (auto it = body.find(key); it != body.end() && it->is_string()) {
-      names.push_back(it->get<std::string>());
-    }
-  }
-  if (auto it = body.find("paths"); it != body.end() && it->is_array()) {
-    for (const auto& p : *it) {
-      if (p.is_string()) names.push_back(p.get<std::string>());
-    }
-  }
-  if (auto it = body.find("items"); it != body.end() && it->is_array()) {
-    for (const auto& item : *it) {
-      if (item.is_object() && item.contains("var") && item["var"].is_string()) {
-        names.push_back("env:" + item["var"].get<std::string>());
-      }
-    }
-  }
-  return names;
 }
 
 void lock_agent(AgentState& st, const std::string& reason) {

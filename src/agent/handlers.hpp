@@ -87,10 +87,6 @@ const Restriction* restriction_for(AgentState& state, const Peer& peer);
 // denied when a restricted peer asks for more than it was granted.
 Status check_restriction(const Restriction& r, std::string_view op, const Message& request);
 
-// The secret names a request is about (path, paths, from/to), for the event
-// of a request refused before its handler ran.
-std::vector<std::string> names_in_request(const Message& request);
-
 // Locks now, with st.mutex held: an auto-lock event when reason is not
 // "lock", a last signed checkpoint whose head is sealed into the vault, then
 // the keys are wiped and the socket closed.

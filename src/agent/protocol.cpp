@@ -171,4 +171,26 @@ bool json_bool(const nlohmann::json& body, const char* key) {
   return it != body.end() && it->is_boolean() && it->get<bool>();
 }
 
+std::vector<std::string> request_secret_names(const nlohmann::json& body) {
+  std::vector<std::string> names;
+  for (const char* key : {"path", "from", "to"}) {
+    if (auto it = body.find(key); it != body.end() && it->is_string()) {
+      names.push_back(it->get<std::string>());
+    }
+  }
+  if (auto it = body.find("paths"); it != body.end() && it->is_array()) {
+    for (const auto& p : *it) {
+      if (p.is_string()) names.push_back(p.get<std::string>());
+    }
+  }
+  if (auto it = body.find("items"); it != body.end() && it->is_array()) {
+    for (const auto& item : *it) {
+      if (item.is_object() && item.contains("var") && item["var"].is_string()) {
+        names.push_back("env:" + item["var"].get<std::string>());
+      }
+    }
+  }
+  return names;
+}
+
 }  // namespace ward

@@ -61,4 +61,8 @@ Result<std::string> json_string(const nlohmann::json& body, const char* key);
 Result<std::int64_t> json_int(const nlohmann::json& body, const char* key);
 bool json_bool(const nlohmann::json& body, const char* key);
 
+// The secret names a request body is about, for its audit event: path,
+// from, to, every entry of paths, and "env:VAR" for every item's var.
+std::vector<std::string> request_secret_names(const nlohmann::json& body);
+
 }  // namespace ward

@@ -125,7 +125,7 @@ void serve_connection(AgentState& st, Fd conn) {
         if (!allowed) {
           // A refusal is recorded whatever the op.
           recorded = true;
-          event.secrets = names_in_request(*request);
+          event.secrets = request_secret_names(request->body);
           outcome = allowed;
         } else if ((handler->needs_key || recorded) && (!st.vault || st.stop)) {
           outcome = fail(Code::locked, "vault is locked", "run 'ward unlock'");
@@ -141,8 +141,7 @@ void serve_connection(AgentState& st, Fd conn) {
         }
         if (!outcome) {
           response = error_message(outcome.error());
-          event.outcome = std::string(audit::outcome_for(outcome.error().code));
-          event.reason = outcome.error().message;
+          audit::set_failure(event, outcome.error());
         }
       }
       // Nothing leaves before its event is durable: the answer to a request

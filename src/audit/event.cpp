@@ -673,14 +673,9 @@ std::string checkpoint_message(std::int64_t seq, std::string_view head, std::int
   return fmt::format("ward:audit:checkpoint:v1:{}:{}:{}", seq, head, ts);
 }
 
-std::string_view outcome_for(Code code) {
-  switch (code) {
-    case Code::denied:
-    case Code::locked:
-      return "denied";
-    default:
-      return "error";
-  }
+void set_failure(Event& e, const Error& error) {
+  e.outcome = error.code == Code::denied || error.code == Code::locked ? "denied" : "error";
+  e.reason = error.message;
 }
 
 }  // namespace ward::audit

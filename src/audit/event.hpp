@@ -98,8 +98,8 @@ std::string line_hash(std::string_view prev_hex, std::string_view before_hash,
 // What a checkpoint signs.
 std::string checkpoint_message(std::int64_t seq, std::string_view head, std::int64_t ts);
 
-// The outcome of a failed operation: "denied" for denied and locked
-// refusals, else "error".
-std::string_view outcome_for(Code code);
+// Marks e as the record of an operation that failed with error: outcome
+// "denied" for denied and locked refusals, else "error"; reason its message.
+void set_failure(Event& e, const Error& error);
 
 }  // namespace ward::audit

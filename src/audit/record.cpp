@@ -11,10 +11,7 @@ Event make_event(std::string name, std::vector<std::string> secrets, const Error
   Event e;
   e.event = std::move(name);
   e.secrets = std::move(secrets);
-  if (failure) {
-    e.outcome = std::string(outcome_for(failure->code));
-    e.reason = failure->message;
-  }
+  if (failure) set_failure(e, *failure);
   return e;
 }
 

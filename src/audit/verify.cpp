@@ -17,8 +17,9 @@ constexpr std::size_t kChunkMin = 1 << 20;  // smaller files are checked by one 
 struct ChunkResult {
   std::optional<Failure> failure;
   std::int64_t lines = 0;
-  std::int64_t first_seq = 0, last_seq = 0;
-  std::string first_prev, last_hash;
+  std::int64_t first_seq = 0;  // the first event's seq and prev, linked by the caller
+  std::string first_prev;
+  Head last;
   std::int64_t checkpoints = 0, checkpoints_valid = 0;
   std::optional<bool> sealed_match;  // set when the sealed seq was seen
 };
@@ -29,8 +30,18 @@ struct ChunkJob {
   const std::string* file = nullptr;
 };
 
-std::string_view first_failure_reason_link(std::int64_t seq, std::int64_t expected) {
-  return seq < expected ? "repeats or goes back" : "skips ahead";
+// Why an event with seq and prev cannot follow before; nullopt when it links.
+std::optional<std::string> link_error(std::int64_t seq, std::string_view prev, const Head& before) {
+  if (seq != before.seq + 1) {
+    if (before.seq == 0) return fmt::format("the chain starts at seq {}, not 1", seq);
+    return fmt::format("seq {} after {}: {}", seq, before.seq,
+                       seq <= before.seq ? "repeats or goes back" : "skips ahead");
+  }
+  if (prev != before.hash) {
+    return before.seq == 0 ? "the first event's prev is not zero"
+                           : "prev does not match the hash of the line before";
+  }
+  return std::nullopt;
 }
 
 void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, ChunkResult& out) {
@@ -48,7 +59,7 @@ void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, Chunk
     text.remove_prefix(nl + 1);
     // Before its first line a chunk does not know the seq expected (0 here;
     // verify_chain fills it in).
-    std::int64_t expected = out.lines == 0 ? 0 : out.last_seq + 1;
+    std::int64_t expected = out.lines == 0 ? 0 : out.last.seq + 1;
     if (line.empty()) return failed(expected, "empty line");
     auto ok = parse_line(line, parsed);
     if (!ok) return failed(expected, ok.error().message);
@@ -59,14 +70,8 @@ void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, Chunk
     if (out.lines == 0) {
       out.first_seq = e.seq;
       out.first_prev = e.prev;
-    } else {
-      if (e.seq != out.last_seq + 1) {
-        return failed(e.seq, fmt::format("seq {} after {}: {}", e.seq, out.last_seq,
-                                         first_failure_reason_link(e.seq, out.last_seq + 1)));
-      }
-      if (e.prev != out.last_hash) {
-        return failed(e.seq, "prev does not match the hash of the line before");
-      }
+    } else if (auto broken = link_error(e.seq, e.prev, out.last)) {
+      return failed(e.seq, std::move(*broken));
     }
     if (e.checkpoint) {
       ++out.checkpoints;
@@ -86,8 +91,7 @@ void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, Chunk
     if (anchor && anchor->sealed_head.seq == e.seq) {
       out.sealed_match = anchor->sealed_head.hash == e.hash;
     }
-    out.last_seq = e.seq;
-    out.last_hash = e.hash;
+    out.last = Head{e.seq, e.hash};
     ++out.lines;
     ++line_no;
   }
@@ -155,22 +159,10 @@ VerifyReport verify_chain(const std::vector<std::string>& files,
     }
     for (std::size_t i = 0; i < results.size(); ++i) {
       ChunkResult& r = results[i];
+      // The first line of this chunk against the end of what came before.
       if (r.lines > 0) {
-        // The first line of this chunk against the end of what came before.
-        std::int64_t expected = report.head.seq + 1;
-        if (r.first_seq != expected) {
-          report.failure = Failure{
-              file, jobs[i].first_line, r.first_seq,
-              expected == 1 ? fmt::format("the chain starts at seq {}, not 1", r.first_seq)
-                            : fmt::format("seq {} after {}: {}", r.first_seq, report.head.seq,
-                                          first_failure_reason_link(r.first_seq, expected))};
-          break;
-        }
-        if (r.first_prev != report.head.hash) {
-          report.failure =
-              Failure{file, jobs[i].first_line, r.first_seq,
-                      expected == 1 ? "the first event's prev is not zero"
-                                    : "prev does not match the hash of the line before"};
+        if (auto broken = link_error(r.first_seq, r.first_prev, report.head)) {
+          report.failure = Failure{file, jobs[i].first_line, r.first_seq, std::move(*broken)};
           break;
         }
       }
@@ -183,7 +175,7 @@ VerifyReport verify_chain(const std::vector<std::string>& files,
       report.checkpoints += r.checkpoints;
       report.checkpoints_valid += r.checkpoints_valid;
       if (r.sealed_match) sealed_match = r.sealed_match;
-      if (r.lines > 0) report.head = Head{r.last_seq, r.last_hash};
+      if (r.lines > 0) report.head = r.last;
     }
   }
   if (anchor && !report.failure) {

@@ -56,10 +56,7 @@ void register_audit_export_commands(CLI::App& audit, Context& ctx);
 // returns fails closed.
 template <class T>
 Result<T> audited(audit::Event event, Result<T> result) {
-  if (!result) {
-    event.outcome = std::string(audit::outcome_for(result.error().code));
-    event.reason = result.error().message;
-  }
+  if (!result) audit::set_failure(event, result.error());
   Status recorded = audit::record_here(std::move(event));
   if (result && !recorded) return tl::unexpected(recorded.error());
   return result;

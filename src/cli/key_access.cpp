@@ -4,17 +4,6 @@
 
 namespace ward::cli {
 
-std::vector<std::string> granted_names(const std::vector<std::string>& paths,
-                                       const nlohmann::json& items) {
-  std::vector<std::string> names = paths;
-  for (const auto& item : items) {
-    if (item.is_object() && item.contains("var") && item["var"].is_string()) {
-      names.push_back("env:" + item["var"].get<std::string>());
-    }
-  }
-  return names;
-}
-
 Result<KeyAccess> KeyAccess::open(const Context& ctx) {
   KeyAccess access;
   if (auto agent = TRY(ctx.agent())) {
@@ -54,7 +43,7 @@ Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>
                                                   const nlohmann::json& restriction,
                                                   const GrantRecord& record) {
   if (!agent_) {
-    audit::Event event = audit::make_event("run", granted_names(paths, items));
+    audit::Event event = audit::make_event("run", request_secret_names({{"paths", paths}, {"items", items}}));
     event.tool = record.tool;
     event.denied = record.denied;
     return audited(std::move(event), [&]() -> Result<std::vector<SecretBytes>> {

@@ -20,11 +20,6 @@ struct GrantRecord {
   std::vector<std::string> denied;
 };
 
-// The names a run event lists: secret paths, and "env:VAR" for an
-// encrypted value from the environment.
-std::vector<std::string> granted_names(const std::vector<std::string>& paths,
-                                       const nlohmann::json& items);
-
 // Every value released here is recorded in the audit log first: by the
 // agent for its peer, or by this process when it holds the vault itself.
 class KeyAccess {

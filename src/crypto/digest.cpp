@@ -1,32 +1,21 @@
 #include "crypto/digest.hpp"
 
-#include <nettle/sha2.h>
 #include <sodium.h>
 
 #include <cstring>
 
 namespace ward {
 
-static_assert(sizeof(sha256_ctx) <= 128, "Sha256 state too small for nettle's sha256_ctx");
-
-namespace {
-sha256_ctx* ctx_of(std::array<std::uint8_t, 128>& state) {
-  return reinterpret_cast<sha256_ctx*>(state.data());
-}
-}  // namespace
-
-Sha256::Sha256() {
-  sha256_init(ctx_of(state_));
-}
+Sha256::Sha256() { sha256_init(&ctx_); }
 
 Sha256& Sha256::update(std::span<const std::uint8_t> data) {
-  sha256_update(ctx_of(state_), data.size(), data.data());
+  sha256_update(&ctx_, data.size(), data.data());
   return *this;
 }
 
 Digest Sha256::finish() {
   Digest out{};
-  sha256_digest(ctx_of(state_), out.size(), out.data());
+  sha256_digest(&ctx_, out.size(), out.data());
   return out;
 }
 

@@ -4,6 +4,8 @@
 // log) and Ed25519 signatures from libsodium.
 #pragma once
 
+#include <nettle/sha2.h>
+
 #include <array>
 #include <cstdint>
 #include <span>
@@ -25,7 +27,7 @@ class Sha256 {
   Digest finish();
 
  private:
-  alignas(16) std::array<std::uint8_t, 128> state_;  // nettle's sha256_ctx (112 bytes)
+  sha256_ctx ctx_;
 };
 
 constexpr std::size_t kSignPublicKeySize = 32;

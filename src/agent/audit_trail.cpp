@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "audit/actor.hpp"
+#include "core/paths.hpp"
 #include "crypto/digest.hpp"
 #include "util/time.hpp"
 
@@ -31,7 +32,7 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
   if (sealed) trail->checkpoint_seq_ = sealed->seq;
   trail->checkpoint_us_ = now_unix_us();
   AuditTrail* self = trail.get();
-  if (auto config = TRY(audit::load_export_config(audit::default_config_path()))) {
+  if (auto config = TRY(audit::load_export_config(user_config_path()))) {
     SecretBytes headers;
     if (!config->headers_secret.empty()) headers = TRY(vault.get(config->headers_secret));
     auto shared = std::make_shared<SecretBytes>(std::move(headers));

@@ -5,11 +5,6 @@
 // owner and mode were checked.
 #include "audit/config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
 #include <set>
 
@@ -26,7 +21,6 @@ namespace ward::audit {
 
 namespace {
 
-constexpr std::size_t kMaxConfigSize = 1 << 20;
 constexpr std::int64_t kMaxCount = 1'000'000'000;
 // Ten years: longer windows would overflow when counted in microseconds.
 constexpr std::int64_t kMaxDuration = 3650ll * 86400;
@@ -166,19 +160,6 @@ class ConfigParser : public YamlErrors {
   }
 };
 
-// Someone other than us could change what this path holds.
-Status check_not_writable_by_others(const struct stat& st, const std::string& path) {
-  if (st.st_uid != ::geteuid()) {
-    return fail(Code::denied, fmt::format("{} is not owned by you", path),
-                "the audit settings must be your own file");
-  }
-  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-    return fail(Code::denied, fmt::format("{} is writable by others", path),
-                fmt::format("run 'chmod go-w {}'", path));
-  }
-  return {};
-}
-
 }  // namespace
 
 bool WorkingHours::contains(int minute_of_day) const {
@@ -207,50 +188,10 @@ Result<SuspiciousConfig> parse_suspicious_config(std::string_view text, const st
   return parser.guarded([&] { return parser.run(text); });
 }
 
-std::string user_config_path() {
-  return config_dir() + "/config.yaml";
-}
-
 Result<SuspiciousConfig> load_suspicious_config(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-  if (!fd) {
-    if (errno == ENOENT || errno == ENOTDIR) return SuspiciousConfig{};
-    if (errno == ELOOP) {
-      return fail(Code::denied, fmt::format("{} is a symbolic link", path),
-                  "keep the audit settings in a regular file of your own");
-    }
-    return errno_error(Code::io, fmt::format("cannot open {}", path));
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return errno_error(Code::io, fmt::format("cannot stat {}", path));
-  if (!S_ISREG(st.st_mode)) {
-    return fail(Code::denied, fmt::format("{} is not a regular file", path));
-  }
-  TRY(check_not_writable_by_others(st, path));
-  std::string dir = dirname_of(path);
-  struct stat dir_st {};
-  if (::stat(dir.c_str(), &dir_st) != 0) {
-    return errno_error(Code::io, fmt::format("cannot stat {}", dir));
-  }
-  TRY(check_not_writable_by_others(dir_st, dir));
-  if (static_cast<std::size_t>(st.st_size) > kMaxConfigSize) {
-    return fail(Code::invalid_input, fmt::format("{} is larger than 1 MiB", path));
-  }
-
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_error(Code::io, fmt::format("cannot read {}", path));
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigSize) {
-      return fail(Code::invalid_input, fmt::format("{} is larger than 1 MiB", path));
-    }
-  }
-  return parse_suspicious_config(text, path);
+  auto text = TRY(read_owned_file(path, kMaxUserConfigSize));
+  if (!text) return SuspiciousConfig{};
+  return parse_suspicious_config(*text, path);
 }
 
 }  // namespace ward::audit

@@ -4,11 +4,6 @@
 // what is needed to say what is wrong.
 #include "audit/export_config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <set>
 
 #include <fmt/format.h>
@@ -140,47 +135,7 @@ bool is_loopback_host(std::string_view host) {
   return true;
 }
 
-Result<std::string> read_trusted(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return fail(Code::not_found, fmt::format("{} does not exist", path));
-    return errno_error(Code::io, fmt::format("cannot open {}", path));
-  }
-  auto trusted = [](const struct stat& st) {
-    return st.st_uid == ::getuid() && (st.st_mode & 022) == 0;
-  };
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + path);
-  if (!S_ISREG(st.st_mode) || !trusted(st)) {
-    return fail(Code::denied,
-                fmt::format("{} is writable by others or not yours; refusing it", path),
-                fmt::format("run 'chmod go-w {}'", path));
-  }
-  struct stat dir {};
-  std::string dir_path = dirname_of(path);
-  if (::stat(dir_path.c_str(), &dir) != 0 || !trusted(dir)) {
-    return fail(Code::denied,
-                fmt::format("{} is writable by others or not yours; refusing its config", dir_path),
-                fmt::format("run 'chmod go-w {}'", dir_path));
-  }
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_error(Code::io, "cannot read " + path);
-    if (n == 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > (1u << 20)) return fail(Code::invalid_input, path + " is over 1 MiB");
-  }
-  return text;
-}
-
 }  // namespace
-
-std::string default_config_path() {
-  return config_dir() + "/config.yaml";
-}
 
 Result<std::string> check_endpoint(std::string_view url) {
   for (char c : url) {
@@ -247,11 +202,8 @@ Result<std::optional<OtlpConfig>> parse_export_config(std::string_view yaml_text
 }
 
 Result<std::optional<OtlpConfig>> load_export_config(const std::string& path) {
-  auto text = read_trusted(path);
-  if (!text) {
-    if (text.error().code == Code::not_found) return std::nullopt;
-    return tl::unexpected(text.error());
-  }
+  auto text = TRY(read_owned_file(path, kMaxUserConfigSize));
+  if (!text) return std::nullopt;
   return parse_export_config(*text, path);
 }
 

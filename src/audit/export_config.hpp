@@ -37,8 +37,6 @@ struct OtlpConfig {
   std::string service_name = "ward";
 };
 
-// config_dir()/config.yaml
-std::string default_config_path();
 
 // The audit.export.otlp section of yaml_text, nullopt when there is none.
 // invalid_input naming source and line for a bad value or unknown key.

@@ -23,6 +23,7 @@
 #include "audit/verify.hpp"
 #include "cli/context.hpp"
 #include "cli/output.hpp"
+#include "core/paths.hpp"
 #include "util/time.hpp"
 
 namespace ward::cli {
@@ -82,7 +83,7 @@ std::string rfc3339_us(std::int64_t ts) {
 Result<std::int64_t> analyse(const Context& ctx, std::int64_t since,
                              const std::function<void(const audit::Event&)>& on_event,
                              const std::function<void(Finding&&)>& on_finding, Status& read) {
-  audit::SuspiciousConfig config = TRY(audit::load_suspicious_config(audit::user_config_path()));
+  audit::SuspiciousConfig config = TRY(audit::load_suspicious_config(user_config_path()));
   auto sensitive = TRY(sensitive_paths(ctx, config.sensitive_tag));
   audit::Detectors detectors(config, std::move(sensitive), since);
   std::vector<Finding> findings;

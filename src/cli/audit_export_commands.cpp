@@ -19,6 +19,7 @@
 #include "audit/reader.hpp"
 #include "cli/context.hpp"
 #include "cli/key_access.hpp"
+#include "core/paths.hpp"
 #include "util/time.hpp"
 
 namespace ward::cli {
@@ -41,7 +42,7 @@ Status record_dropped(std::size_t count, const std::string& why) {
 }
 
 Status cmd_export(const Context& ctx, const ExportOptions& o) {
-  std::string config_path = audit::default_config_path();
+  std::string config_path = user_config_path();
   auto config = TRY(audit::load_export_config(config_path));
   if (!config && !o.dry_run) {
     return fail(Code::not_found, fmt::format("no audit.export.otlp section in {}", config_path),

@@ -43,7 +43,8 @@ Result<std::vector<SecretBytes>> KeyAccess::grant(const std::vector<std::string>
                                                   const nlohmann::json& restriction,
                                                   const GrantRecord& record) {
   if (!agent_) {
-    audit::Event event = audit::make_event("run", request_secret_names({{"paths", paths}, {"items", items}}));
+    audit::Event event =
+        audit::make_event("run", request_secret_names({{"paths", paths}, {"items", items}}));
     event.tool = record.tool;
     event.denied = record.denied;
     return audited(std::move(event), [&]() -> Result<std::vector<SecretBytes>> {

@@ -54,6 +54,9 @@ std::string vault_path() {
 std::string config_dir() {
   return xdg("XDG_CONFIG_HOME", "/.config") + "/ward";
 }
+std::string user_config_path() {
+  return config_dir() + "/config.yaml";
+}
 std::string state_dir() {
   return xdg("XDG_STATE_HOME", "/.local/state") + "/ward";
 }

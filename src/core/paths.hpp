@@ -3,6 +3,7 @@
 // under $WARD_HOME/run when there is no runtime directory.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace ward {
@@ -13,6 +14,10 @@ std::string ward_home();
 std::string vault_path();
 // $XDG_CONFIG_HOME/ward, else ~/.config/ward.
 std::string config_dir();
+// config_dir()/config.yaml: the user's settings (audit detectors, export),
+// read with read_owned_file and at most this large.
+std::string user_config_path();
+constexpr std::size_t kMaxUserConfigSize = 1 << 20;
 // $XDG_STATE_HOME/ward, else ~/.local/state/ward.
 std::string state_dir();
 // The directory holding the agent socket (created 0700 by the agent).

@@ -6,7 +6,9 @@
 
 namespace ward {
 
-Sha256::Sha256() { sha256_init(&ctx_); }
+Sha256::Sha256() {
+  sha256_init(&ctx_);
+}
 
 Sha256& Sha256::update(std::span<const std::uint8_t> data) {
   sha256_update(&ctx_, data.size(), data.data());

@@ -204,4 +204,57 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<char*>(data_), size_);
 }
 
+namespace {
+
+// Someone other than us could change what this path holds.
+Status check_owned(const struct stat& st, const std::string& path) {
+  if (st.st_uid != ::geteuid()) {
+    return fail(Code::denied, fmt::format("{} is not owned by you", path),
+                "settings that decide security must be your own file");
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    return fail(Code::denied, fmt::format("{} is writable by others", path),
+                fmt::format("run 'chmod go-w {}'", path));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> read_owned_file(const std::string& path, std::size_t max_size) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>();
+    if (errno == ELOOP) {
+      return fail(Code::denied, fmt::format("{} is a symbolic link", path),
+                  "keep it in a regular file of your own");
+    }
+    return errno_error(Code::io, fmt::format("cannot open {}", path));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + path);
+  if (!S_ISREG(st.st_mode)) {
+    return fail(Code::denied, fmt::format("{} is not a regular file", path));
+  }
+  TRY(check_owned(st, path));
+  std::string dir = dirname_of(path);
+  struct stat dir_st {};
+  if (::stat(dir.c_str(), &dir_st) != 0) return errno_error(Code::io, "cannot stat " + dir);
+  TRY(check_owned(dir_st, dir));
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno_error(Code::io, "cannot read " + path);
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max_size) {
+      return fail(Code::invalid_input,
+                  fmt::format("{} is larger than {} KiB", path, max_size / 1024));
+    }
+  }
+  return std::optional<std::string>(std::move(text));
+}
+
 }  // namespace ward

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,6 +35,14 @@ Status ensure_private_dir(const std::string& dir);
 // Refuses (denied) a file or directory that is group/world accessible or not
 // owned by the current user; not_found when it does not exist.
 Status check_private(const std::string& path);
+
+// A settings file whose contents decide something about security (the
+// user's config.yaml): its text, or nullopt when it does not exist. denied
+// when it is a symbolic link or not a regular file, or when it or its
+// directory is not owned by the effective uid or is writable by group or
+// others; invalid_input when it is larger than max_size. Never blocks on a
+// FIFO.
+Result<std::optional<std::string>> read_owned_file(const std::string& path, std::size_t max_size);
 
 bool path_exists(const std::string& path);
 std::string dirname_of(const std::string& path);

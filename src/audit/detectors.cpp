@@ -134,8 +134,7 @@ void Detectors::observe(const Event& e, std::vector<Finding>& out) {
 }
 
 void Detectors::check_hours(const Event& e, std::vector<Finding>& out) const {
-  std::int64_t seconds = e.ts >= 0 ? e.ts / kMicros : (e.ts - kMicros + 1) / kMicros;
-  time_t t = static_cast<time_t>(seconds);
+  time_t t = static_cast<time_t>(unix_s_of_us(e.ts));
   struct tm local {};
   if (::localtime_r(&t, &local) == nullptr) return;
   int minute = local.tm_hour * 60 + local.tm_min;

@@ -25,6 +25,9 @@ namespace ward::audit {
 
 constexpr std::int64_t kFormatVersion = 1;
 constexpr std::size_t kMaxAncestry = 8;
+// No line ward writes is longer (an agent request is at most 1 MiB); a
+// longer one is not an event.
+constexpr std::size_t kMaxLineBytes = 1 << 20;
 
 // Who asked. When the agent serves a request, this is the socket peer as the
 // kernel reports it (SO_PEERCRED + /proc), never what the client claims.

@@ -10,6 +10,7 @@
 
 #include "audit/actor.hpp"
 #include "core/paths.hpp"
+#include "core/process_info.hpp"
 #include "crypto/primitives.hpp"
 #include "util/file.hpp"
 #include "util/strings.hpp"
@@ -24,12 +25,6 @@ using Clock = std::chrono::steady_clock;
 std::string describe(const Result<HttpResponse>& response) {
   if (!response) return response.error().message;
   return fmt::format("the endpoint answered {}", response->status);
-}
-
-std::string local_host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
 }
 
 struct CurlTransportState {
@@ -277,7 +272,7 @@ bool Exporter::send_batch(const std::vector<Record>& batch, std::unique_lock<std
 }
 
 OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt) {
-  return {config.service_name, hashed_host_name(salt, local_host_name())};
+  return {config.service_name, hashed_host_name(salt, host_name())};
 }
 
 std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,

@@ -13,14 +13,13 @@
 
 #include "audit/actor.hpp"
 #include "core/paths.hpp"
+#include "core/process_info.hpp"
 #include "util/file.hpp"
 #include "util/time.hpp"
 
 namespace ward::audit {
 
 namespace {
-
-constexpr std::size_t kMaxLine = 1 << 20;  // a last line longer than this is not ours
 
 // Holds an exclusive flock for its lifetime.
 class FileLock {
@@ -36,51 +35,6 @@ class FileLock {
  private:
   int fd_;
 };
-
-// The last line of a file of size bytes: the bytes after the previous
-// newline. complete is false when the file does not end in a newline
-// (a torn line, or none).
-struct Tail {
-  std::string line;      // the last complete line, without its newline
-  std::int64_t end = 0;  // offset just past the last newline
-  std::string torn;      // bytes after the last newline
-};
-
-Result<Tail> read_tail(int fd, std::int64_t size) {
-  Tail tail;
-  std::string buf;  // the bytes from some offset to the end
-  std::int64_t from = size;
-  std::size_t newlines = 0;
-  while (from > 0 && newlines < 2) {
-    std::int64_t chunk = std::min<std::int64_t>(from, 4096);
-    from -= chunk;
-    std::string piece(static_cast<std::size_t>(chunk), '\0');
-    if (::pread(fd, piece.data(), piece.size(), from) != chunk) {
-      return errno_error(Code::io, "cannot read the audit log");
-    }
-    buf.insert(0, piece);
-    newlines = static_cast<std::size_t>(std::count(buf.begin(), buf.end(), '\n'));
-    // The torn part plus one whole line is all we need.
-    if (buf.size() > kMaxLine + 2) break;
-  }
-  std::size_t last_nl = buf.rfind('\n');
-  if (last_nl == std::string::npos) {
-    if (from == 0) {  // no newline at all: the whole file is torn
-      tail.torn = std::move(buf);
-      return tail;
-    }
-    return fail(Code::corrupt, "the audit log's last line is too long", "run 'ward audit verify'");
-  }
-  tail.torn = buf.substr(last_nl + 1);
-  tail.end = from + static_cast<std::int64_t>(last_nl) + 1;
-  std::size_t prev_nl = last_nl == 0 ? std::string::npos : buf.rfind('\n', last_nl - 1);
-  if (prev_nl == std::string::npos && from != 0) {
-    return fail(Code::corrupt, "the audit log's last line is too long", "run 'ward audit verify'");
-  }
-  std::size_t begin = prev_nl == std::string::npos ? 0 : prev_nl + 1;
-  tail.line = buf.substr(begin, last_nl - begin);
-  return tail;
-}
 
 Result<Head> head_of_line(const std::string& line, const std::string& file) {
   ParsedLine parsed;
@@ -99,21 +53,70 @@ Result<Head> head_of_file(const std::string& file) {
   if (!fd) return errno_error(Code::io, fmt::format("cannot open {}", file));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + file);
-  Tail tail = TRY(read_tail(fd.get(), st.st_size));
-  if (tail.line.empty()) return Head{};
-  return head_of_line(tail.line, file);
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
+  FileTail tail = TRY(read_file_tail(fd.get(), st.st_size, 1));
+  if (tail.lines.empty()) return Head{};
+  return head_of_line(tail.lines.back(), file);
 }
 
 }  // namespace
 
 std::string default_log_path() {
   return ward_home() + "/audit.jsonl";
+}
+
+Result<FileTail> read_file_tail(int fd, std::int64_t size, std::size_t n) {
+  constexpr std::int64_t kChunk = 64 << 10;
+  auto too_long = [] {
+    return fail(Code::corrupt, "the audit log has a line longer than 1 MiB",
+                "run 'ward audit verify'");
+  };
+  FileTail tail;
+  std::vector<std::string> newest_first;
+  std::int64_t pos = size;
+  std::int64_t end = -1;  // just past the last newline, once seen
+  std::string rest;       // the front of data: a line whose start is in an earlier chunk
+  std::string data;
+  while (pos > 0 && (newest_first.size() < n || end < 0)) {
+    std::int64_t chunk = std::min(pos, kChunk);
+    pos -= chunk;
+    data.assign(static_cast<std::size_t>(chunk), '\0');
+    if (::pread(fd, data.data(), data.size(), pos) != chunk) {
+      return errno_error(Code::io, "cannot read the audit log");
+    }
+    data += rest;
+    std::size_t stop = data.size();  // end of the line being assembled
+    if (end < 0) {
+      std::size_t nl = data.rfind('\n');
+      if (nl == std::string::npos) {  // still inside the torn part, read below
+        if (static_cast<std::size_t>(size - pos) > kMaxLineBytes) return too_long();
+        rest.clear();
+        continue;
+      }
+      end = pos + static_cast<std::int64_t>(nl) + 1;
+      stop = nl;
+    }
+    while (newest_first.size() < n && stop > 0) {
+      std::size_t nl = data.rfind('\n', stop - 1);
+      if (nl == std::string::npos) break;
+      if (stop - nl > 1) newest_first.push_back(data.substr(nl + 1, stop - nl - 1));
+      stop = nl;
+    }
+    rest = data.substr(0, stop);
+    if (rest.size() > kMaxLineBytes) return too_long();
+  }
+  if (pos == 0 && end >= 0 && !rest.empty() && newest_first.size() < n) {
+    newest_first.push_back(std::move(rest));  // the file's first line
+  }
+  tail.end = std::max<std::int64_t>(end, 0);
+  if (std::int64_t torn = size - tail.end; torn > 0) {
+    if (static_cast<std::size_t>(torn) > kMaxLineBytes) return too_long();
+    tail.torn.assign(static_cast<std::size_t>(torn), '\0');
+    if (::pread(fd, tail.torn.data(), tail.torn.size(), tail.end) != torn) {
+      return errno_error(Code::io, "cannot read the audit log");
+    }
+  }
+  tail.lines.assign(newest_first.rbegin(), newest_first.rend());
+  return tail;
 }
 
 std::vector<std::string> chain_files(const std::string& path) {
@@ -166,8 +169,8 @@ Result<Head> AuditLog::append(std::span<Event> events, const CheckpointSigner* s
       head = TRY(head_of_file(last));
     }
   } else {
-    Tail tail = TRY(read_tail(fd.get(), size));
-    if (!tail.line.empty()) head = TRY(head_of_line(tail.line, path_));
+    FileTail tail = TRY(read_file_tail(fd.get(), size, 1));
+    if (!tail.lines.empty()) head = TRY(head_of_line(tail.lines.back(), path_));
     if (!tail.torn.empty()) {
       // A crash mid-write: keep the bytes for inspection, cut them off, and
       // say so in the chain.

@@ -47,6 +47,18 @@ using CheckpointSigner =
 // $WARD_HOME/audit.jsonl
 std::string default_log_path();
 
+// The end of an open log file of size bytes, read backwards in chunks
+// (never the whole file): its last n complete lines, oldest first, empty
+// lines skipped; the offset just past its last newline; and the bytes
+// after it (a torn line, or the whole file when it has no newline).
+// corrupt when a line, or the torn part, is longer than kMaxLineBytes.
+struct FileTail {
+  std::vector<std::string> lines;
+  std::int64_t end = 0;
+  std::string torn;
+};
+Result<FileTail> read_file_tail(int fd, std::int64_t size, std::size_t n);
+
 // The files of the chain at path, oldest first: rotated files by their
 // last seq, then path itself (if it exists).
 std::vector<std::string> chain_files(const std::string& path);

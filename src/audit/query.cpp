@@ -1,5 +1,7 @@
 #include "audit/query.hpp"
 
+#include "audit/log.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,9 +21,6 @@
 namespace ward::audit {
 
 namespace {
-
-constexpr std::size_t kMaxLineBytes = 4u << 20;  // a longer "line" is not one of ours
-constexpr std::size_t kReadChunk = 64u << 10;
 
 std::optional<std::int64_t> int_after(std::string_view line, std::size_t at) {
   std::int64_t value = 0;
@@ -126,11 +125,11 @@ Result<std::int64_t> parse_time_bound(std::string_view text, std::int64_t now_us
   if (text.size() >= 10 && text[4] == '-') {
     auto date = parse_date(text);
     if (!date) return bad();
-    return *date * 1000000;
+    return *date * kMicrosPerSecond;
   }
   auto seconds = parse_duration_s(text);
   if (!seconds) return bad();
-  return now_us - *seconds * 1000000;
+  return now_us - *seconds * kMicrosPerSecond;
 }
 
 Status validate_filter(const Filter& f) {
@@ -166,25 +165,22 @@ bool matches(const Filter& f, const Event& e) {
   return true;
 }
 
-std::string json_quoted(std::string_view s) {
-  return canonical_string(s);
-}
-
 Prefilter::Prefilter(const Filter& f) : since_us_(f.since_us), until_us_(f.until_us) {
   // Most selective first: the first pattern is the one searched for.
   if (!f.secret.empty()) {
-    std::string quoted = json_quoted(f.secret);
+    std::string quoted = canonical_string(f.secret);
     if (f.secret.back() == '/') quoted.pop_back();  // a prefix: no closing quote
     required_.push_back(std::move(quoted));
   }
-  if (!f.tool.empty()) required_.push_back("\"tool\":" + json_quoted(f.tool) + ",\"ts\":");
-  if (!f.event.empty()) required_.push_back("\"event\":" + json_quoted(f.event) + ",\"hash\":");
+  if (!f.tool.empty()) required_.push_back("\"tool\":" + canonical_string(f.tool) + ",\"ts\":");
+  if (!f.event.empty())
+    required_.push_back("\"event\":" + canonical_string(f.event) + ",\"hash\":");
   if (!f.agent.empty()) {
     std::string name = f.agent == "none" ? "" : f.agent;
-    required_.push_back("{\"agent\":{\"name\":" + json_quoted(name) + ",\"via\":");
+    required_.push_back("{\"agent\":{\"name\":" + canonical_string(name) + ",\"via\":");
   }
   if (!f.outcome.empty()) {
-    required_.push_back("\"outcome\":" + json_quoted(f.outcome) + ",\"prev\":");
+    required_.push_back("\"outcome\":" + canonical_string(f.outcome) + ",\"prev\":");
   }
   if (f.tty == TtyFilter::absent) required_.push_back("\"tty\":\"\",\"uid\":");
   if (f.tty == TtyFilter::present) forbidden_.push_back("\"tty\":\"\",\"uid\":");
@@ -341,47 +337,13 @@ Result<TailLines> read_last_lines(const std::vector<std::string>& files, std::si
     if (!fd) return errno_error(Code::io, fmt::format("cannot open {}", file));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return errno_error(Code::io, "cannot stat " + file);
-    std::int64_t pos = st.st_size;
-    std::int64_t end = -1;  // just past the last newline, once seen
-    std::string rest;       // the front of data: a line whose start is in an earlier chunk
-    std::string data;
-    while (pos > 0 && (newest_first.size() < n || end < 0)) {
-      std::size_t chunk = static_cast<std::size_t>(std::min<std::int64_t>(pos, kReadChunk));
-      pos -= static_cast<std::int64_t>(chunk);
-      data.assign(chunk, '\0');
-      ssize_t got = ::pread(fd.get(), data.data(), chunk, pos);
-      if (got != static_cast<ssize_t>(chunk)) {
-        return errno_error(Code::io, fmt::format("cannot read {}", file));
-      }
-      data += rest;
-      std::size_t stop = data.size();  // end of the line being assembled
-      if (end < 0) {
-        std::size_t nl = data.rfind('\n');
-        if (nl == std::string::npos) {  // still inside a torn last line
-          rest.clear();
-          continue;
-        }
-        end = pos + static_cast<std::int64_t>(nl) + 1;
-        stop = nl;
-      }
-      while (newest_first.size() < n && stop > 0) {
-        std::size_t nl = data.rfind('\n', stop - 1);
-        if (nl == std::string::npos) break;
-        if (stop - nl > 1) newest_first.push_back(data.substr(nl + 1, stop - nl - 1));
-        stop = nl;
-      }
-      rest = data.substr(0, stop);
-      if (rest.size() > kMaxLineBytes) {
-        return fail(Code::corrupt, fmt::format("{} has a line longer than 4 MiB", file),
-                    "run 'ward audit verify'");
-      }
-    }
-    if (pos == 0 && end >= 0 && !rest.empty() && newest_first.size() < n) {
-      newest_first.push_back(std::move(rest));  // the file's first line
+    FileTail end = TRY(read_file_tail(fd.get(), st.st_size, n - newest_first.size()));
+    for (auto it = end.lines.rbegin(); it != end.lines.rend(); ++it) {
+      newest_first.push_back(std::move(*it));
     }
     if (i + 1 == files.size()) {
       tail.last_file = std::move(fd);
-      tail.end = std::max<std::int64_t>(end, 0);
+      tail.end = end.end;
     }
   }
   tail.lines.assign(newest_first.rbegin(), newest_first.rend());

@@ -88,9 +88,6 @@ class Prefilter {
 std::optional<std::int64_t> raw_ts(std::string_view line);
 std::optional<std::int64_t> raw_seq(std::string_view line);
 
-// The JSON string for s as canonical lines write it, quotes included.
-std::string json_quoted(std::string_view s);
-
 // fn(event, line) for every event of files (oldest first) that meets f, in
 // log order, until fn returns false. A torn last line is skipped. corrupt,
 // naming file and line, when a candidate line does not parse.

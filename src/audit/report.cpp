@@ -20,10 +20,6 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-std::string when(std::int64_t ts_us) {
-  return format_rfc3339(floor_div(ts_us, kMicros));
-}
-
 void count(Series& series, std::int64_t hour) {
   ++series.total;
   ++series.per_hour[hour];
@@ -177,7 +173,7 @@ std::string findings_section(const ReportData& d) {
     out += fmt::format(
         "<tr class=\"hit\"><td class=\"n\">{}</td><td>{}</td><td "
         "class=\"det\">{}</td><td>{}</td></tr>\n",
-        f.seq, when(f.ts), html_escape(f.detector), html_escape(f.summary));
+        f.seq, format_rfc3339_us(f.ts), html_escape(f.detector), html_escape(f.summary));
   }
   out += "</table>\n";
   if (d.findings_total > static_cast<std::int64_t>(d.findings.size())) {
@@ -268,10 +264,10 @@ std::string render_report_html(const ReportData& d) {
   out += "<title>ward audit report</title>\n<style>";
   out += kStyle;
   out += "</style></head><body>\n<h1>ward audit report</h1>\n";
-  out += fmt::format(
-      "<p class=\"muted\">log {} &middot; generated {} &middot; events {}</p>\n",
-      html_escape(d.log_path), when(d.generated_us),
-      d.since_us == INT64_MIN ? std::string("since the start") : "since " + when(d.since_us));
+  out += fmt::format("<p class=\"muted\">log {} &middot; generated {} &middot; events {}</p>\n",
+                     html_escape(d.log_path), format_rfc3339_us(d.generated_us),
+                     d.since_us == INT64_MIN ? std::string("since the start")
+                                             : "since " + format_rfc3339_us(d.since_us));
   out += verify_box(d);
 
   out += "<div class=\"cards\">";
@@ -288,7 +284,7 @@ std::string render_report_html(const ReportData& d) {
   out += "</div>\n";
   if (d.events > 0) {
     out += fmt::format("<p class=\"muted\">first event {} &middot; last event {}</p>\n",
-                       when(d.first_ts), when(d.last_ts));
+                       format_rfc3339_us(d.first_ts), format_rfc3339_us(d.last_ts));
   }
 
   out += findings_section(d);

@@ -44,12 +44,12 @@ std::optional<std::string> link_error(std::int64_t seq, std::string_view prev, c
   return std::nullopt;
 }
 
-void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, ChunkResult& out) {
+// key: the anchor's public key decoded (empty: signatures not checked).
+void check_chunk(const ChunkJob& job, const std::optional<Anchor>& anchor, const Bytes& key,
+                 ChunkResult& out) {
   ParsedLine parsed;
   std::string_view text = job.text;
   std::int64_t line_no = job.first_line;
-  Bytes key;
-  if (anchor && !anchor->public_key.empty()) key = from_hex(anchor->public_key).value_or(Bytes{});
   auto failed = [&](std::int64_t seq, std::string reason) {
     out.failure = Failure{*job.file, line_no, seq, std::move(reason)};
   };
@@ -121,7 +121,12 @@ std::vector<ChunkJob> split(std::string_view text, unsigned n, const std::string
 VerifyReport verify_chain(const std::vector<std::string>& files,
                           const std::optional<Anchor>& anchor, unsigned threads) {
   VerifyReport report;
-  report.anchored = anchor.has_value() && !anchor->public_key.empty();
+  Bytes key;
+  if (anchor && !anchor->public_key.empty()) {
+    key = from_hex(anchor->public_key).value_or(Bytes{});
+    if (key.size() != kSignPublicKeySize) key.clear();  // not a key: nothing is anchored
+  }
+  report.anchored = !key.empty();
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   std::optional<bool> sealed_match;
   for (std::size_t f = 0; f < files.size() && !report.failure; ++f) {
@@ -149,11 +154,11 @@ VerifyReport verify_chain(const std::vector<std::string>& files,
     std::vector<ChunkJob> jobs = split(whole, threads, file);
     std::vector<ChunkResult> results(jobs.size());
     if (jobs.size() == 1) {
-      check_chunk(jobs[0], anchor, results[0]);
+      check_chunk(jobs[0], anchor, key, results[0]);
     } else {
       std::vector<std::thread> workers;
       for (std::size_t i = 0; i < jobs.size(); ++i) {
-        workers.emplace_back([&, i] { check_chunk(jobs[i], anchor, results[i]); });
+        workers.emplace_back([&, i] { check_chunk(jobs[i], anchor, key, results[i]); });
       }
       for (auto& w : workers) w.join();
     }

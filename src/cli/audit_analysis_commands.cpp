@@ -18,6 +18,7 @@
 #include "audit/config.hpp"
 #include "audit/detectors.hpp"
 #include "audit/log.hpp"
+#include "audit/query.hpp"
 #include "audit/reader.hpp"
 #include "audit/report.hpp"
 #include "audit/verify.hpp"
@@ -40,10 +41,9 @@ struct AnalysisOptions {
 // "24h", "7d" (back from now) or an RFC 3339 time; INT64_MIN when empty.
 Result<std::int64_t> since_us(const std::string& text) {
   if (text.empty()) return INT64_MIN;
-  if (auto seconds = parse_duration_s(text)) return now_unix_us() - *seconds * 1'000'000;
-  if (auto at = parse_date(text)) return *at * 1'000'000;
-  return fail(Code::usage, fmt::format("invalid --since '{}'", text),
-              "use a duration like 24h or 7d, or a time like 2026-11-24T08:00:00Z");
+  auto at = audit::parse_time_bound(text, now_unix_us());
+  if (!at) return fail(Code::usage, fmt::format("invalid --since '{}'", text), at.error().hint);
+  return *at;
 }
 
 // The secrets whose metadata carries tag. With no vault there are none.
@@ -61,19 +61,6 @@ Result<std::unordered_set<std::string>> sensitive_paths(const Context& ctx,
     }
   }
   return paths;
-}
-
-// Control bytes from the log would reach the terminal: shown as '?'.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if ((static_cast<unsigned char>(c) < 0x20) || c == 0x7f) c = '?';
-  }
-  return out;
-}
-
-std::string rfc3339_us(std::int64_t ts) {
-  return format_rfc3339(ts >= 0 ? ts / 1'000'000 : (ts - 999'999) / 1'000'000);
 }
 
 // Loads the thresholds and tags, then runs the detectors over the chain in
@@ -114,14 +101,14 @@ Status cmd_suspicious(const Context& ctx, const AnalysisOptions& o) {
       nlohmann::json item = {{"detector", f.detector},
                              {"seq", f.seq},
                              {"ts", f.ts},
-                             {"time", rfc3339_us(f.ts)},
+                             {"time", format_rfc3339_us(f.ts)},
                              {"summary", f.summary}};
       fmt::print("{}{}", found == 0 ? "{\"findings\":[" : ",",
                  item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
       if (found == 0)
         fmt::print("{:<8}  {:<20}  {:<24}  {}\n", "SEQ", "TIME (UTC)", "DETECTOR", "WHAT");
-      fmt::print("{:<8}  {:<20}  {:<24}  {}\n", f.seq, rfc3339_us(f.ts), f.detector,
+      fmt::print("{:<8}  {:<20}  {:<24}  {}\n", f.seq, format_rfc3339_us(f.ts), f.detector,
                  printable(f.summary));
     }
     ++found;

@@ -36,21 +36,13 @@ using audit::Event;
 
 // ---- formatting --------------------------------------------------------------
 
-std::string clean(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return out;
-}
-
 std::string or_dash(std::string_view s) {
-  return s.empty() ? "-" : clean(s);
+  return s.empty() ? "-" : printable(s);
 }
 
 // "2026-11-24 14:59:23" in the local time zone (with_micros: ".123456 +0100").
 std::string local_time(std::int64_t ts_us, bool with_micros) {
-  time_t t = static_cast<time_t>(ts_us / 1000000);
+  time_t t = static_cast<time_t>(unix_s_of_us(ts_us));
   struct tm tm {};
   localtime_r(&t, &tm);
   char buf[64];
@@ -58,17 +50,17 @@ std::string local_time(std::int64_t ts_us, bool with_micros) {
   if (!with_micros) return buf;
   char zone[16];
   std::strftime(zone, sizeof zone, "%z", &tm);
-  return fmt::format("{}.{:06} {}", buf, ts_us % 1000000, zone);
+  return fmt::format("{}.{:06} {}", buf, ts_us - unix_s_of_us(ts_us) * kMicrosPerSecond, zone);
 }
 
 std::string utc_time(std::int64_t ts_us) {
-  std::string s = format_rfc3339(ts_us / 1000000);
+  std::string s = format_rfc3339_us(ts_us);
   s.pop_back();  // 'Z'
-  return fmt::format("{}.{:06}Z", s, ts_us % 1000000);
+  return fmt::format("{}.{:06}Z", s, ts_us - unix_s_of_us(ts_us) * kMicrosPerSecond);
 }
 
 std::string outcome_cell(const std::string& outcome, std::size_t width) {
-  std::string padded = fmt::format("{:<{}}", clean(outcome), width);
+  std::string padded = fmt::format("{:<{}}", printable(outcome), width);
   if (outcome == "ok") return colored(padded, "32");
   return colored(padded, outcome == "denied" ? "33" : "31");
 }
@@ -82,7 +74,7 @@ std::string secrets_cell(const Event& e) {
 // One event on one line: seq, local time, event, outcome, secrets, actor, agent, tool.
 std::string summary_line(const Event& e) {
   return fmt::format("{:>6}  {}  {:<16} {} {:<24} {}/{}  {}  {}", e.seq, local_time(e.ts, false),
-                     clean(e.event), outcome_cell(e.outcome, 7), secrets_cell(e),
+                     printable(e.event), outcome_cell(e.outcome, 7), secrets_cell(e),
                      or_dash(e.actor.comm), e.actor.pid, or_dash(e.actor.agent_name),
                      or_dash(e.tool));
 }
@@ -166,7 +158,7 @@ Status follow(const std::string& path, Fd fd, std::int64_t offset, bool json) {
         if (nl > from) print(std::string_view(partial).substr(from, nl - from));
       }
       partial.erase(0, from);
-      if (partial.size() > (4u << 20)) partial.clear();
+      if (partial.size() > audit::kMaxLineBytes) partial.clear();
     }
     return std::fflush(stdout) == 0;
   };
@@ -214,7 +206,7 @@ Result<std::int64_t> parse_seq(const std::string& text) {
   std::int64_t seq = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
   if (ec != std::errc() || ptr != text.data() + text.size() || seq < 1) {
-    return fail(Code::usage, fmt::format("invalid seq '{}'", clean(text)),
+    return fail(Code::usage, fmt::format("invalid seq '{}'", printable(text)),
                 "give the event's number, as 'ward audit tail' shows it");
   }
   return seq;
@@ -235,11 +227,11 @@ Status cmd_show(const Context& ctx, const std::string& seq_text) {
   }
   fmt::print("event {}\n", e.seq);
   print_field("time", fmt::format("{} ({})", local_time(e.ts, true), utc_time(e.ts)));
-  print_field("event", clean(e.event));
+  print_field("event", printable(e.event));
   print_field("outcome", outcome_cell(e.outcome, 0));
   print_field("reason", or_dash(e.reason));
   print_field("secrets", or_dash(join(e.secrets, ", ")));
-  if (!e.denied.empty()) print_field("denied", clean(join(e.denied, ", ")));
+  if (!e.denied.empty()) print_field("denied", printable(join(e.denied, ", ")));
   print_field("tool", or_dash(e.tool));
   print_field("host", or_dash(e.host));
   fmt::print("actor\n");
@@ -251,20 +243,20 @@ Status cmd_show(const Context& ctx, const std::string& seq_text) {
   print_field("comm", or_dash(a.comm));
   print_field("exe", or_dash(a.exe));
   print_field("cwd", or_dash(a.cwd));
-  print_field("tty", a.tty.empty() ? "none" : clean(a.tty));
+  print_field("tty", a.tty.empty() ? "none" : printable(a.tty));
   print_field("ancestry",
-              a.ancestry.empty() ? "-" : clean(join(a.ancestry, " < ")) + "  (nearest first)");
+              a.ancestry.empty() ? "-" : printable(join(a.ancestry, " < ")) + "  (nearest first)");
   print_field("agent", a.agent_name.empty()
                            ? "none"
-                           : fmt::format("{} ({})", clean(a.agent_name), or_dash(a.agent_via)));
+                           : fmt::format("{} ({})", printable(a.agent_name), or_dash(a.agent_via)));
   if (e.checkpoint) {
     const audit::Checkpoint& c = *e.checkpoint;
     fmt::print("checkpoint\n");
     print_field("seq", std::to_string(c.seq));
-    print_field("head", clean(c.head));
+    print_field("head", printable(c.head));
     print_field("time", fmt::format("{} ({})", local_time(c.ts, true), utc_time(c.ts)));
-    print_field("key", clean(c.key));
-    print_field("sig", clean(c.sig));
+    print_field("key", printable(c.key));
+    print_field("sig", printable(c.sig));
   }
   fmt::print("chain\n");
   print_field("prev", e.prev);
@@ -287,7 +279,7 @@ Status cmd_query(const Context& ctx, QueryOptions o) {
   } else if (o.tty == "absent") {
     f.tty = audit::TtyFilter::absent;
   } else if (!o.tty.empty()) {
-    return fail(Code::usage, fmt::format("invalid --tty '{}'", clean(o.tty)),
+    return fail(Code::usage, fmt::format("invalid --tty '{}'", printable(o.tty)),
                 "use --tty present or --tty absent");
   }
   std::int64_t now = now_unix_us();
@@ -374,36 +366,25 @@ Result<AnchorLookup> fetch_anchor(const Context& ctx) {
   return out;
 }
 
-std::string_view sealed_name(audit::SealedHead s) {
-  switch (s) {
-    case audit::SealedHead::not_checked:
-      return "not_checked";
-    case audit::SealedHead::none_sealed:
-      return "none_yet";
-    case audit::SealedHead::matches:
-      return "matches";
-    case audit::SealedHead::missing:
-      return "missing";
-    case audit::SealedHead::mismatch:
-      return "mismatch";
-  }
-  return "";
-}
+// How the sealed head's state reads: in --json, and to a person.
+struct SealedWords {
+  std::string_view json, text;
+};
 
-std::string_view sealed_text(audit::SealedHead s) {
+SealedWords sealed_words(audit::SealedHead s) {
   switch (s) {
     case audit::SealedHead::not_checked:
-      return "not checked";
+      return {"not_checked", "not checked"};
     case audit::SealedHead::none_sealed:
-      return "none yet";
+      return {"none_yet", "none yet"};
     case audit::SealedHead::matches:
-      return "matches";
+      return {"matches", "matches"};
     case audit::SealedHead::missing:
-      return "missing from the log";
+      return {"missing", "missing from the log"};
     case audit::SealedHead::mismatch:
-      return "does not match";
+      return {"mismatch", "does not match"};
   }
-  return "";
+  return {};
 }
 
 std::string torn_text(std::int64_t bytes) {
@@ -421,7 +402,7 @@ Status cmd_verify(const Context& ctx) {
     std::string where = f.line > 0 ? fmt::format("{} line {}", f.file, f.line) : f.file;
     error = Error{Code::corrupt,
                   fmt::format("audit log fails verification at seq {} ({}): {}", f.seq,
-                              clean(where), clean(f.reason)),
+                              printable(where), printable(f.reason)),
                   ""};
   }
   if (ctx.json) {
@@ -433,7 +414,7 @@ Status cmd_verify(const Context& ctx) {
         {"head", {{"seq", r.head.seq}, {"hash", r.head.hash}}},
         {"checkpoints", {{"total", r.checkpoints}, {"valid", r.checkpoints_valid}}},
         {"anchored", r.anchored},
-        {"sealed_head", sealed_name(r.sealed)},
+        {"sealed_head", sealed_words(r.sealed).json},
         {"torn_bytes", r.torn_bytes},
         {"failure", nullptr},
     };
@@ -458,7 +439,7 @@ Status cmd_verify(const Context& ctx) {
                 r.anchored ? fmt::format("{}/{} valid", r.checkpoints_valid, r.checkpoints)
                            : fmt::format("{} (signatures not checked)", r.checkpoints),
                 kWidth);
-    print_field("sealed head", sealed_text(r.sealed), kWidth);
+    print_field("sealed head", sealed_words(r.sealed).text, kWidth);
     if (r.torn_bytes > 0) print_field("torn tail", torn_text(r.torn_bytes), kWidth);
     if (!lookup.note.empty()) fmt::print("{}\n", lookup.note);
   }

@@ -67,4 +67,20 @@ Status write_secret_to_stdout(const SecretBytes& value) {
   return {};
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      out += '?';
+      ++i;
+    } else {
+      out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace ward::cli

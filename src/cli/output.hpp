@@ -21,6 +21,11 @@ bool use_color(std::FILE* stream);
 std::string colored(std::string_view text, std::string_view ansi_code);
 
 // Left-aligned columns; the header row is printed as given.
+// Text from outside (the audit log: comm, paths, reasons) made safe for a
+// terminal: C0 controls, DEL and the C1 controls (U+0080-U+009F, which some
+// terminals act on as CSI or OSC) become '?'.
+std::string printable(std::string_view text);
+
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
 // Writes raw bytes to stdout (for get --reveal only).

@@ -10,6 +10,7 @@
 #include "cli/output.hpp"
 #include "cli/twofa.hpp"
 #include "core/agent_detect.hpp"
+#include "core/process_info.hpp"
 #include "crypto/totp.hpp"
 #include "util/file.hpp"
 #include "util/time.hpp"
@@ -38,11 +39,9 @@ Status enable_two_factor(const Context& ctx) {
                 "run 'ward 2fa disable' first to replace it");
   }
   TwoFactor state{SecretBytes::random(kTotpSecretSize), 0};
-  char host[HOST_NAME_MAX + 1] = {};
-  ::gethostname(host, sizeof host - 1);
   const char* user = std::getenv("USER");
   SecretBytes uri =
-      otpauth_uri(state.secret, fmt::format("{}@{}", user ? user : "user", host), "ward");
+      otpauth_uri(state.secret, fmt::format("{}@{}", user ? user : "user", host_name()), "ward");
   SecretBytes qr = TRY(render_qr(uri));
   std::fflush(stdout);
   TRY(write_all(STDOUT_FILENO, qr.data(), qr.size()));

@@ -276,4 +276,10 @@ Result<std::vector<std::string>> read_process_env_names(pid_t pid) {
   return names;
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
 }  // namespace ward

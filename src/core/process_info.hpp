@@ -44,6 +44,9 @@ struct ProcStat {
   int tty_nr = 0;  // encoded device number of the controlling terminal, 0 for none
 };
 
+// This machine's host name ("" when it cannot be read).
+std::string host_name();
+
 // Parses a /proc/PID/stat line. comm may contain spaces and ')', so it ends at
 // the LAST ')'. corrupt when the line is malformed.
 Result<ProcStat> parse_proc_stat(std::string_view line);

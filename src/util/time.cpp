@@ -116,6 +116,10 @@ Result<std::int64_t> parse_date(std::string_view text) {
   return static_cast<std::int64_t>(timegm(&tm)) - offset;
 }
 
+std::string format_rfc3339_us(std::int64_t unix_us) {
+  return format_rfc3339(unix_s_of_us(unix_us));
+}
+
 std::string format_rfc3339(std::int64_t unix_s) {
   time_t t = static_cast<time_t>(unix_s);
   struct tm tm {};

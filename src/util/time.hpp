@@ -23,4 +23,12 @@ Result<std::int64_t> parse_date(std::string_view text);
 // RFC 3339 in UTC, seconds precision: "2026-11-24T13:59:23Z".
 std::string format_rfc3339(std::int64_t unix_s);
 
+constexpr std::int64_t kMicrosPerSecond = 1'000'000;
+// The whole seconds of a time in microseconds, rounded down (before 1970 too).
+constexpr std::int64_t unix_s_of_us(std::int64_t us) {
+  return us >= 0 ? us / kMicrosPerSecond : (us - kMicrosPerSecond + 1) / kMicrosPerSecond;
+}
+// format_rfc3339 of a time in microseconds.
+std::string format_rfc3339_us(std::int64_t unix_us);
+
 }  // namespace ward

@@ -296,8 +296,8 @@ TEST(AuditPrefilter, ReadsTopLevelTsAndSeqNotTheCheckpoints) {
 }
 
 TEST(AuditPrefilter, QuotesLikeTheEncoder) {
-  EXPECT_EQ(json_quoted("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
-  EXPECT_EQ(json_quoted("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(canonical_string("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
+  EXPECT_EQ(canonical_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
 }
 
 // ---- over files --------------------------------------------------------------------

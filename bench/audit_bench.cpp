@@ -29,7 +29,7 @@
 
 #include "audit/event.hpp"
 #include "audit/log.hpp"
-#include "audit/reader.hpp"
+#include "audit/query.hpp"
 #include "audit/verify.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/primitives.hpp"

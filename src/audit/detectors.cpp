@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "audit/reader.hpp"
+#include "audit/query.hpp"
 #include "util/file.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"

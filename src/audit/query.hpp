@@ -94,6 +94,13 @@ std::optional<std::int64_t> raw_seq(std::string_view line);
 Status query_events(const std::vector<std::string>& files, const Filter& f,
                     const std::function<bool(const Event&, std::string_view line)>& fn);
 
+// Every event of files: query_events without a filter (the detectors, the
+// report and export read the whole chain this way).
+inline Status for_each_event(const std::vector<std::string>& files,
+                             const std::function<bool(const Event&, std::string_view line)>& fn) {
+  return query_events(files, Filter{}, fn);
+}
+
 // The last lines of a chain, read backwards from the end.
 struct TailLines {
   std::vector<std::string> lines;  // oldest first, without newlines

@@ -19,7 +19,6 @@
 #include "audit/detectors.hpp"
 #include "audit/log.hpp"
 #include "audit/query.hpp"
-#include "audit/reader.hpp"
 #include "audit/report.hpp"
 #include "audit/verify.hpp"
 #include "cli/context.hpp"

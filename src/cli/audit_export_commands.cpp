@@ -16,7 +16,6 @@
 #include "audit/log.hpp"
 #include "audit/otlp.hpp"
 #include "audit/query.hpp"
-#include "audit/reader.hpp"
 #include "cli/context.hpp"
 #include "cli/key_access.hpp"
 #include "core/paths.hpp"

@@ -35,7 +35,7 @@
 #include "audit/actor.hpp"
 #include "audit/event.hpp"
 #include "audit/log.hpp"
-#include "audit/reader.hpp"
+#include "audit/query.hpp"
 #include "audit/verify.hpp"
 #include "util/file.hpp"
 

@@ -33,12 +33,13 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
   trail->checkpoint_us_ = now_unix_us();
   AuditTrail* self = trail.get();
   if (auto config = TRY(audit::load_export_config(user_config_path()))) {
-    SecretBytes headers;
-    if (!config->headers_secret.empty()) headers = TRY(vault.get(config->headers_secret));
-    auto shared = std::make_shared<SecretBytes>(std::move(headers));
+    std::vector<SecretBytes> headers;
+    if (!config->headers_secret.empty()) {
+      headers = TRY(audit::split_header_lines(TRY(vault.get(config->headers_secret))));
+    }
     SecretBytes salt = TRY(audit::load_or_create_export_salt(audit::default_export_salt_path()));
     trail->exporter_ = audit::start_otlp_exporter(
-        *config, std::move(salt), [shared]() -> Result<SecretBytes> { return shared->clone(); },
+        *config, std::move(salt), std::move(headers),
         [self](std::size_t count, const std::string& why) {
           // Recorded locally; audit.* events are never exported.
           (void)self->record(audit::export_dropped_event(count, why));

@@ -29,21 +29,12 @@ std::string describe(const Result<HttpResponse>& response) {
 
 struct CurlTransportState {
   OtlpConfig config;
-  HeaderSource source;
+  std::vector<SecretBytes> headers;
   std::optional<HttpClient> client;
-  std::optional<std::vector<SecretBytes>> headers;
 
   Result<HttpResponse> post(std::string_view body) {
     if (!client) client.emplace(TRY(HttpClient::open()));
-    if (!headers) {
-      std::vector<SecretBytes> lines;
-      if (source) {
-        SecretBytes raw = TRY(source());
-        lines = TRY(split_header_lines(raw));
-      }
-      headers = std::move(lines);
-    }
-    return client->post_json(config.endpoint, body, *headers, config.timeout_ms);
+    return client->post_json(config.endpoint, body, headers, config.timeout_ms);
   }
 };
 
@@ -84,10 +75,10 @@ SendVerdict classify_response(const Result<HttpResponse>& response) {
   return SendVerdict::fail;
 }
 
-Transport curl_transport(const OtlpConfig& config, HeaderSource headers) {
+Transport curl_transport(const OtlpConfig& config, std::vector<SecretBytes> headers) {
   auto state = std::make_shared<CurlTransportState>();
   state->config = config;
-  state->source = std::move(headers);
+  state->headers = std::move(headers);
   return [state](std::string_view body) { return state->post(body); };
 }
 
@@ -276,7 +267,8 @@ OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt) {
 }
 
 std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
-                                              HeaderSource headers, DropReporter on_drop,
+                                              std::vector<SecretBytes> headers,
+                                              DropReporter on_drop,
                                               OnBatchFailure on_failure) {
   ExporterOptions options;
   options.batch = config.batch;

@@ -68,14 +68,11 @@ SendVerdict classify_response(const Result<HttpResponse>& response);
 // Posts one payload; the exporter's only way out (tests pass a fake).
 using Transport = std::function<Result<HttpResponse>(std::string_view body)>;
 
-// The header lines for the endpoint ("Authorization: Bearer ...\n"), read
-// from the vault by the caller: the agent reads its own vault, the CLI asks
-// the running agent. Called once, before the first post.
-using HeaderSource = std::function<Result<SecretBytes>()>;
-
 // A Transport that posts to config.endpoint through libcurl (loaded on
-// first use) with the headers from headers (may be empty: no extra headers).
-Transport curl_transport(const OtlpConfig& config, HeaderSource headers);
+// first use) with the header lines headers (split_header_lines of the
+// vault secret the config names, read by the caller on its own thread;
+// empty: no extra headers).
+Transport curl_transport(const OtlpConfig& config, std::vector<SecretBytes> headers);
 
 // How many records were dropped since the last report, and why.
 using DropReporter = std::function<void(std::size_t count, const std::string& why)>;
@@ -172,7 +169,8 @@ OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt);
 
 // An exporter for config, as the agent and `ward audit export` start it.
 std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
-                                              HeaderSource headers, DropReporter on_drop,
+                                              std::vector<SecretBytes> headers,
+                                              DropReporter on_drop,
                                               OnBatchFailure on_failure);
 
 // The local event that records count records not exported and why

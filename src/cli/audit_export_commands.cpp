@@ -76,19 +76,24 @@ Status cmd_export(const Context& ctx, const ExportOptions& o) {
     return {};
   }
 
-  audit::HeaderSource headers;
-  if (!cfg.headers_secret.empty()) {
-    // Called once, from the sender thread, only when there is something to send.
-    headers = [&ctx, path = cfg.headers_secret]() -> Result<SecretBytes> {
+  // Started on the first event to send, here on this thread: the header
+  // lines come from the vault (through the agent, or a passphrase asked
+  // now), only when there is something to send. Drops are counted from the
+  // stats once it has stopped: no reporter needed.
+  std::unique_ptr<audit::Exporter> exporter;
+  audit::ExportStats stats;
+  auto start = [&]() -> Status {
+    std::vector<SecretBytes> headers;
+    if (!cfg.headers_secret.empty()) {
       KeyAccess access = TRY(KeyAccess::open(ctx));
-      auto values = TRY(access.resolve({path}));
+      auto values = TRY(access.resolve({cfg.headers_secret}));
       if (values.size() != 1) return fail(Code::protocol, "malformed resolve response");
-      return std::move(values[0]);
-    };
-  }
-  // Drops are counted from the stats once it has stopped: no reporter needed.
-  auto exporter = audit::start_otlp_exporter(cfg, std::move(salt), std::move(headers), {},
-                                             audit::OnBatchFailure::stop);
+      headers = TRY(audit::split_header_lines(values[0]));
+    }
+    exporter = audit::start_otlp_exporter(cfg, std::move(salt), std::move(headers), {},
+                                          audit::OnBatchFailure::stop);
+    return {};
+  };
 
   std::int64_t last_seq = 0;
   std::size_t kept_local = 0, exportable = 0;
@@ -101,11 +106,19 @@ Status cmd_export(const Context& ctx, const ExportOptions& o) {
       return true;
     }
     ++exportable;
+    if (!exporter && pushing) {
+      if (Status started = start(); !started) {
+        // Nothing can be sent: every exportable event from here is dropped.
+        stats.last_error = started.error().message;
+        stats.first_dropped_seq = e.seq;
+        pushing = false;
+      }
+    }
     // After a failed batch the exporter stops; the rest is only counted.
     pushing = pushing && exporter->push(e, audit::WhenFull::wait);
     return true;
   });
-  audit::ExportStats stats = exporter->shutdown(kShutdownDeadlineMs);
+  if (exporter) stats = exporter->shutdown(kShutdownDeadlineMs);
   if (!read) return read;
 
   std::size_t not_sent = exportable - stats.sent;
@@ -115,14 +128,16 @@ Status cmd_export(const Context& ctx, const ExportOptions& o) {
   if (new_cursor != cursor) TRY(audit::write_export_cursor(cursor_file, new_cursor));
   if (not_sent) TRY(record_dropped(not_sent, stats.last_error));
 
+  // A query string may carry a token: it is not shown.
+  std::string shown_endpoint = cfg.endpoint.substr(0, cfg.endpoint.find_first_of("?#"));
   if (ctx.json) {
     nlohmann::json out = {{"sent", stats.sent},       {"dropped", not_sent},
                           {"kept_local", kept_local}, {"requests", stats.batches},
-                          {"cursor", new_cursor},     {"endpoint", cfg.endpoint}};
+                          {"cursor", new_cursor},     {"endpoint", shown_endpoint}};
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("sent {} events in {} requests to {} ({} audit.* kept local); cursor at seq {}\n",
-               stats.sent, stats.batches, cfg.endpoint, kept_local, new_cursor);
+               stats.sent, stats.batches, shown_endpoint, kept_local, new_cursor);
   }
   if (not_sent) {
     return fail(Code::unavailable,

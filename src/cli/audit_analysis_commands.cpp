@@ -92,7 +92,7 @@ std::string plural(std::int64_t n, std::string_view word) {
 
 // Findings are printed as they are found: a JSON object whose "events"
 // comes last, or a table with fixed columns.
-Status cmd_suspicious(const Context& ctx, const AnalysisOptions& o) {
+Status cmd_suspicious(Context& ctx, const AnalysisOptions& o) {
   std::int64_t since = TRY(since_us(o.since));
   std::int64_t found = 0;
   auto print_finding = [&](Finding&& f) {
@@ -126,10 +126,7 @@ Status cmd_suspicious(const Context& ctx, const AnalysisOptions& o) {
       fmt::print("{} in {}\n", plural(found, "finding"), plural(events, "event"));
     }
   }
-  if (found > 0) {
-    std::fflush(stdout);
-    std::exit(1);  // documented: 1 = something suspicious was found
-  }
+  if (found > 0) ctx.exit_code = 1;  // documented: 1 = something suspicious was found
   return {};
 }
 

@@ -24,6 +24,9 @@ struct Context {
   bool json = false;
   std::function<Status()> action;    // set by the chosen subcommand
   std::vector<std::string> command;  // ward run's COMMAND [ARGS...], split off before parsing
+  // The exit code when action succeeds: ward run's child's, 1 when `ward
+  // audit suspicious` found something.
+  int exit_code = 0;
 
   // Opens the vault file (no key needed).
   Result<Store> open_store() const;

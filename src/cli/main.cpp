@@ -137,7 +137,7 @@ int run(int argc, char** argv) {
     ward::cli::print_error(status.error());
     return ward::exit_code_for(status.error().code);
   }
-  return 0;
+  return ctx.exit_code;
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ Result<std::vector<Request>> apply_allowlist(const Context& ctx, KeyAccessFactor
   return kept;
 }
 
-Status cmd_run(const Context& ctx, RunOptions& o) {
+Status cmd_run(Context& ctx, RunOptions& o) {
   if (o.command.empty()) return fail(Code::usage, "no command given", "ward run [OPTIONS] -- CMD");
   if (o.mask != "auto" && o.mask != "always" && o.mask != "never") {
     return fail(Code::usage, fmt::format("invalid --mask '{}'", o.mask),
@@ -206,9 +206,8 @@ Status cmd_run(const Context& ctx, RunOptions& o) {
       spec.mode = stdout_is_terminal() ? OutputMode::pty : OutputMode::pipes;
       spec.build_masks = [&mask_values] { return MaskSet::build(std::move(mask_values)); };
     }
-    int code = TRY(launch(spec, env));
-    std::fflush(stdout);
-    std::exit(code);
+    ctx.exit_code = TRY(launch(spec, env));
+    return {};
   }
   KeyAccessFactory keys(ctx);
   TRY(restrict_descendants(ctx, keys, {}));

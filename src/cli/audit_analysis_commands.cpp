@@ -64,26 +64,30 @@ Result<std::unordered_set<std::string>> sensitive_paths(const Context& ctx,
 
 // Loads the thresholds and tags, then runs the detectors over the chain in
 // one pass, handing every event to on_event and every finding to
-// on_finding as they come, so nothing grows with the log. Returns the
-// number of events reported (at or after since, housekeeping left out).
-Result<std::int64_t> analyse(const Context& ctx, std::int64_t since,
-                             const std::function<void(const audit::Event&)>& on_event,
-                             const std::function<void(Finding&&)>& on_finding, Status& read) {
+// on_finding as they come, so nothing grows with the log.
+struct Analysis {
+  std::int64_t events = 0;  // reported: at or after since, housekeeping left out
+  Status read;              // a bad line stops the pass; what came before counts
+};
+
+Result<Analysis> analyse(const Context& ctx, std::int64_t since,
+                         const std::function<void(const audit::Event&)>& on_event,
+                         const std::function<void(Finding&&)>& on_finding) {
   audit::SuspiciousConfig config = TRY(audit::load_suspicious_config(user_config_path()));
   auto sensitive = TRY(sensitive_paths(ctx, config.sensitive_tag));
   audit::Detectors detectors(config, std::move(sensitive), since);
   std::vector<Finding> findings;
-  std::int64_t events = 0;
-  read = audit::for_each_event(audit::chain_files(audit::default_log_path()),
+  Analysis out;
+  out.read = audit::for_each_event(audit::chain_files(audit::default_log_path()),
                                [&](const audit::Event& e, std::string_view) {
                                  detectors.observe(e, findings);
                                  for (auto& f : findings) on_finding(std::move(f));
                                  findings.clear();
-                                 if (e.ts >= since && !audit::is_housekeeping(e)) ++events;
+                                 if (e.ts >= since && !audit::is_housekeeping(e)) ++out.events;
                                  if (on_event) on_event(e);
                                  return true;
                                });
-  return events;
+  return out;
 }
 
 std::string plural(std::int64_t n, std::string_view word) {
@@ -112,13 +116,13 @@ Status cmd_suspicious(Context& ctx, const AnalysisOptions& o) {
     }
     ++found;
   };
-  Status read;
-  std::int64_t events = TRY(analyse(ctx, since, nullptr, print_finding, read));
+  Analysis analysis = TRY(analyse(ctx, since, nullptr, print_finding));
+  std::int64_t events = analysis.events;
   if (ctx.json) {
     // Even when reading stopped early the document is closed.
     fmt::print("{}],\"events\":{}}}\n", found == 0 ? "{\"findings\":[" : "", events);
   }
-  TRY(std::move(read));
+  TRY(std::move(analysis.read));
   if (!ctx.json) {
     if (found == 0) {
       fmt::print("nothing suspicious in {}\n", plural(events, "event"));
@@ -133,10 +137,10 @@ Status cmd_suspicious(Context& ctx, const AnalysisOptions& o) {
 Status cmd_report(const Context& ctx, const AnalysisOptions& o) {
   std::int64_t since = TRY(since_us(o.since));
   audit::ReportCollector collector(since);
-  Status read;
-  TRY(analyse(
+  Analysis analysis = TRY(analyse(
       ctx, since, [&](const audit::Event& e) { collector.observe(e); },
-      [&](Finding&& f) { collector.add_finding(std::move(f)); }, read));
+      [&](Finding&& f) { collector.add_finding(std::move(f)); }));
+  const Status& read = analysis.read;
   audit::ReportData& data = collector.data();
   data.log_path = audit::default_log_path();
   data.generated_us = now_unix_us();

@@ -47,12 +47,6 @@ json strings_attr(std::string_view key, const std::vector<std::string>& values) 
   return {{"key", key}, {"value", {{"arrayValue", {{"values", items}}}}}};
 }
 
-std::string basename_or_empty(const std::string& path) {
-  if (path.empty()) return {};
-  std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -84,7 +78,6 @@ Status create_salt(const std::string& path) {
   if (!fd) return errno_error(Code::io, fmt::format("cannot create a file beside {}", path));
   SecretBytes salt = SecretBytes::random(kExportSaltSize);
   Status written = write_all(fd.get(), salt.data(), salt.size());
-  if (written && ::fchmod(fd.get(), 0600) != 0) written = errno_error(Code::io, "cannot chmod");
   if (written && ::fsync(fd.get()) != 0) written = errno_error(Code::io, "cannot sync " + tmp);
   if (written && ::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
     written = errno_error(Code::io, fmt::format("cannot create {}", path));
@@ -151,13 +144,13 @@ std::string otlp_log_record(const Event& e, const SecretBytes& salt) {
   attrs.push_back(int_attr("process.pid", a.pid));
   attrs.push_back(int_attr("process.parent_pid", a.ppid));
   attrs.push_back(int_attr("process.user.id", a.uid));
-  attrs.push_back(string_attr("process.executable.name", basename_or_empty(a.exe)));
+  attrs.push_back(string_attr("process.executable.name", basename_of(a.exe)));
   attrs.push_back(string_attr("ward.actor.comm", a.comm));
   attrs.push_back(strings_attr("ward.actor.ancestry", a.ancestry));
   attrs.push_back(bool_attr("ward.actor.tty_present", !a.tty.empty()));
   if (!a.agent_name.empty()) attrs.push_back(string_attr("ward.agent.name", a.agent_name));
   if (!a.agent_via.empty()) attrs.push_back(string_attr("ward.agent.via", a.agent_via));
-  if (!e.tool.empty()) attrs.push_back(string_attr("ward.tool", basename_or_empty(e.tool)));
+  if (!e.tool.empty()) attrs.push_back(string_attr("ward.tool", basename_of(e.tool)));
 
   json record = {
       {"timeUnixNano", std::to_string(e.ts * 1000)}, {"severityNumber", severity_number(e.outcome)},

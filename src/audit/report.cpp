@@ -56,7 +56,6 @@ Axis axis_for(const ReportData& d) {
   Axis axis;
   std::int64_t start = d.since_us != INT64_MIN ? d.since_us : d.first_ts;
   std::int64_t end = d.since_us != INT64_MIN ? std::max(d.generated_us, d.last_ts) : d.last_ts;
-  if (d.events > 0) start = std::min(start, d.first_ts);
   end = std::max(end, start);
   std::int64_t span_s = floor_div(end - start, kMicros);
   axis.bucket_s = span_s <= 96 * kHour ? kHour : span_s <= 180 * 86400 ? 86400 : 7 * 86400;

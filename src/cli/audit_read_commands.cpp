@@ -222,7 +222,7 @@ Status cmd_show(const Context& ctx, const std::string& seq_text) {
   std::string line = TRY(audit::find_line_by_seq(files, seq));
   Event e = TRY(parse_stored(line));
   if (ctx.json) {
-    fmt::print("{}\n", line);
+    print_event_line(e, line, true);
     return {};
   }
   fmt::print("event {}\n", e.seq);
@@ -343,7 +343,7 @@ Result<AnchorLookup> fetch_anchor(const Context& ctx) {
             "anchor (restart it: 'ward lock', then 'ward unlock')";
         break;
       default:
-        out.note = "checkpoint signatures not checked: " + resp.error().message;
+        out.note = "checkpoint signatures not checked: " + printable(resp.error().message);
     }
     return out;
   }

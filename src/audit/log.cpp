@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -119,18 +120,25 @@ Result<FileTail> read_file_tail(int fd, std::int64_t size, std::size_t n) {
   return tail;
 }
 
+std::optional<std::int64_t> rotated_file_seq(std::string_view file) {
+  std::string_view name = file.substr(file.rfind('/') + 1);  // npos + 1: the whole
+  if (name.size() != 6 + 12 + 6 || !name.starts_with("audit-") || !name.ends_with(".jsonl")) {
+    return std::nullopt;
+  }
+  std::int64_t seq = 0;
+  const char* digits = name.data() + 6;
+  auto [end, ec] = std::from_chars(digits, digits + 12, seq);
+  if (ec != std::errc() || end != digits + 12) return std::nullopt;
+  return seq;
+}
+
 std::vector<std::string> chain_files(const std::string& path) {
   std::string dir = dirname_of(path);
   std::vector<std::string> rotated;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* entry = ::readdir(d)) {
       std::string_view name(entry->d_name);
-      // audit-<12 digits>.jsonl
-      if (name.size() == 6 + 12 + 6 && name.starts_with("audit-") && name.ends_with(".jsonl") &&
-          std::all_of(name.begin() + 6, name.begin() + 18,
-                      [](char c) { return c >= '0' && c <= '9'; })) {
-        rotated.push_back(dir + "/" + std::string(name));
-      }
+      if (rotated_file_seq(name)) rotated.push_back(dir + "/" + std::string(name));
     }
     ::closedir(d);
   }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -58,6 +59,10 @@ struct FileTail {
   std::string torn;
 };
 Result<FileTail> read_file_tail(int fd, std::int64_t size, std::size_t n);
+
+// The last seq a rotated file holds, from its name (audit-<12 digits>.jsonl,
+// any directory); nullopt for any other name.
+std::optional<std::int64_t> rotated_file_seq(std::string_view file);
 
 // The files of the chain at path, oldest first: rotated files by their
 // last seq, then path itself (if it exists).

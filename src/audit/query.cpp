@@ -78,15 +78,6 @@ std::size_t first_line_at_least(std::string_view text,
   return std::min(lo, text.size());
 }
 
-// The seq in a rotated file's name (audit-<12 digits>.jsonl), or nullopt.
-std::optional<std::int64_t> rotated_last_seq(const std::string& file) {
-  std::string name = basename_of(file);
-  if (!name.starts_with("audit-") || !name.ends_with(".jsonl")) return std::nullopt;
-  std::string_view digits = std::string_view(name).substr(6, name.size() - 12);
-  if (digits.empty()) return std::nullopt;
-  return int_after(digits, 0);
-}
-
 Result<std::string> find_in_file(const std::string& file, std::int64_t seq) {
   MappedFile mapped = TRY(MappedFile::open(file));
   std::string_view text = whole_lines(mapped.view());
@@ -359,7 +350,7 @@ Result<std::string> find_line_by_seq(const std::vector<std::string>& files, std:
   // The first rotated file whose last seq reaches seq, else the current file.
   const std::string* chosen = nullptr;
   for (const std::string& file : files) {
-    auto last = rotated_last_seq(file);
+    auto last = rotated_file_seq(file);
     if (!last || *last >= seq) {
       chosen = &file;
       break;

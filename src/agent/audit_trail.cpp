@@ -58,8 +58,14 @@ Result<std::unique_ptr<AuditTrail>> AuditTrail::open(Vault& vault, const std::st
 }
 
 Result<audit::Head> AuditTrail::record(audit::Event event) {
-  audit::Head head = TRY(writer_.commit(event));
-  if (exporter_) exporter_->push(event);
+  return record_all(std::span<audit::Event>(&event, 1));
+}
+
+Result<audit::Head> AuditTrail::record_all(std::span<audit::Event> events) {
+  audit::Head head = TRY(writer_.commit(events));
+  if (exporter_) {
+    for (const audit::Event& event : events) exporter_->push(event);
+  }
   std::int64_t seen = last_seq_.load();
   while (head.seq > seen && !last_seq_.compare_exchange_weak(seen, head.seq)) {
   }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "audit/exporter.hpp"
@@ -34,6 +35,9 @@ class AuditTrail {
 
   // Appends event; returns once it is durable.
   Result<audit::Head> record(audit::Event event);
+  // Appends events in order as one group; returns once all are durable
+  // (all written, or none). Each then holds what was written.
+  Result<audit::Head> record_all(std::span<audit::Event> events);
   // Appends a signed checkpoint covering everything before it.
   Result<audit::Head> checkpoint();
   // 100 events since the last checkpoint, or 10 minutes with any.

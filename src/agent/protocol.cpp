@@ -59,7 +59,7 @@ Result<nlohmann::json> decode_message_body(std::span<const std::uint8_t> bytes) 
   return body;
 }
 
-Status write_message(int fd, const Message& message) {
+Result<std::string> encode_message(const Message& message) {
   nlohmann::json body = message.body;
   body["v"] = kProtocolVersion;
   if (message.payload) body["payload"] = message.payload->size();
@@ -73,14 +73,41 @@ Status write_message(int fd, const Message& message) {
   put_length(reinterpret_cast<std::uint8_t*>(frame.data()),
              static_cast<std::uint32_t>(text.size()));
   frame += text;
-  TRY(write_all(fd, frame.data(), frame.size()));
   if (message.payload) {
     std::uint8_t header[4];
     put_length(header, static_cast<std::uint32_t>(message.payload->size()));
-    TRY(write_all(fd, header, sizeof header));
-    TRY(write_all(fd, message.payload->data(), message.payload->size()));
+    frame.append(reinterpret_cast<const char*>(header), sizeof header);
   }
+  return frame;
+}
+
+Status write_message(int fd, const Message& message) {
+  std::string frame = TRY(encode_message(message));
+  TRY(write_all(fd, frame.data(), frame.size()));
+  if (message.payload) TRY(write_all(fd, message.payload->data(), message.payload->size()));
   return {};
+}
+
+Result<std::optional<Message>> take_message(std::span<const std::uint8_t> buffer,
+                                            std::size_t& consumed) {
+  consumed = 0;
+  if (buffer.size() < 4) return std::nullopt;
+  std::uint32_t n = TRY(decode_frame_length(buffer.first(4)));
+  if (buffer.size() < 4 + std::size_t{n}) return std::nullopt;
+  Message message;
+  message.body = TRY(decode_message_body(buffer.subspan(4, n)));
+  std::size_t end = 4 + std::size_t{n};
+  if (auto it = message.body.find("payload"); it != message.body.end()) {
+    if (buffer.size() < end + 4) return std::nullopt;
+    std::uint32_t size = TRY(decode_frame_length(buffer.subspan(end, 4)));
+    if (size != it->get<std::uint64_t>()) return fail(Code::protocol, "payload size mismatch");
+    end += 4;
+    if (buffer.size() < end + size) return std::nullopt;
+    message.payload = SecretBytes::copy_of(buffer.data() + end, size);
+    end += size;
+  }
+  consumed = end;
+  return message;
 }
 
 Result<Message> read_message(int fd) {

@@ -38,8 +38,16 @@ Result<std::uint32_t> decode_frame_length(std::span<const std::uint8_t> header);
 // size (<= kMaxFrame).
 Result<nlohmann::json> decode_message_body(std::span<const std::uint8_t> bytes);
 
+// The frames of a message up to its payload: the JSON frame and, when it
+// carries a payload, that frame's 4-byte header (the payload bytes follow).
+Result<std::string> encode_message(const Message& message);
 // Writes a message (and its payload frame) to fd.
 Status write_message(int fd, const Message& message);
+// The first whole message in buffer, and in consumed how many bytes it took;
+// nullopt (consumed 0) while the buffer holds only part of one; protocol
+// error on anything malformed.
+Result<std::optional<Message>> take_message(std::span<const std::uint8_t> buffer,
+                                            std::size_t& consumed);
 // Reads one message (and its payload) from fd. unavailable on clean EOF
 // before any byte; protocol error on anything malformed.
 Result<Message> read_message(int fd);

@@ -1,18 +1,26 @@
 #include "agent/server.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
+#include <sodium.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -26,8 +34,7 @@ namespace ward {
 
 namespace {
 
-constexpr int kMaxConnections = 64;
-std::atomic<int> g_connections{0};
+constexpr std::size_t kMaxConnections = 64;
 
 Result<sockaddr_un> socket_address(const std::string& path) {
   sockaddr_un addr{};
@@ -57,23 +64,12 @@ Result<Peer> peer_of(int fd) {
   return peer;
 }
 
-// Writes the event of one request, its actor the peer as /proc shows it;
-// then, when due, a signed checkpoint whose head is sealed into the vault.
-// actor caches the peer's details for the connection's later requests: the
-// peer behind a connection never changes (SO_PEERCRED is fixed at connect).
-Status record(AgentState& st, const Peer& peer, audit::Event event,
-              std::optional<audit::Actor>& actor) {
-  if (!st.audit) return fail(Code::io, "no audit log");
-  if (!actor) actor = audit::actor_of(peer.pid);
-  event.actor = *actor;
-  TRY(st.audit->record(std::move(event)));
-  if (st.audit->checkpoint_due(now_unix_us())) {
+[[noreturn]] void shut_down(AgentState& st) {
+  {
     std::lock_guard<std::mutex> lock(st.mutex);
-    if (st.vault && st.audit->checkpoint_due(now_unix_us())) {
-      if (auto head = st.audit->checkpoint()) (void)seal_audit_head(*st.vault, *head);
-    }
+    lock_agent(st, st.stop_reason);  // after 'lock' the keys are already gone
   }
-  return {};
+  ::_exit(0);
 }
 
 Error not_recorded(const Error& why) {
@@ -81,96 +77,415 @@ Error not_recorded(const Error& why) {
                "check the disk holding the vault; nothing is released unrecorded"};
 }
 
-void serve_connection(AgentState& st, Fd conn) {
-  auto peer = peer_of(conn.get());
-  if (!peer || peer->uid != ::geteuid()) {
-    // Another user reached the socket (the directory should have stopped them).
-    if (peer) {
-      audit::Event event;
-      event.event = "peer.refused";
-      event.outcome = "denied";
-      event.reason = fmt::format("connection from uid {} refused", peer->uid);
-      std::optional<audit::Actor> actor;
-      (void)record(st, *peer, std::move(event), actor);
-    }
-    (void)write_message(
-        conn.get(), error_message(Error{Code::denied, "connection from another user refused", ""}));
-    --g_connections;
-    return;
-  }
+// One client connection, served by the event loop. Received bytes sit in
+// locked memory (a request may carry a value); at most one request per
+// connection is in flight, so answers go out in order.
+struct Connection {
+  std::uint64_t id = 0;
+  Fd fd;
+  Peer peer;
+  std::optional<audit::Actor> actor;  // the peer as /proc showed it, read once
+  SecretBytes in;                     // capacity; the first in_len bytes are received
+  std::size_t in_len = 0;
+  std::string out;  // answer frames not yet sent
+  std::optional<SecretBytes> out_payload;
+  std::size_t out_sent = 0;  // across out, then out_payload
+  bool waiting = false;      // its request's event is being written
+  bool closing = false;      // close once the answer is out
+  bool dead = false;         // closed at the end of this turn of the loop
+};
+
+// A request's answer held back until its event is durable.
+struct PendingAnswer {
+  std::uint64_t conn = 0;
+  pid_t pid = 0;
   std::optional<audit::Actor> actor;
-  for (;;) {
-    auto request = read_message(conn.get());
-    if (!request) {
-      if (request.error().code != Code::unavailable) {
-        (void)write_message(conn.get(), error_message(request.error()));
-      }
-      break;
-    }
-    Message response;
-    auto op = json_string(request->body, "op");
-    const Handler* handler = op ? find_handler(*op) : nullptr;
-    if (!handler) {
-      response = error_message(Error{
-          Code::protocol, op ? fmt::format("unknown request '{}'", *op) : "request has no op", ""});
-    } else {
-      audit::Event event;
-      event.event = handler->event ? handler->event : *op;
-      bool recorded = handler->event != nullptr;
+  audit::Event event;
+  Message response;
+  bool lock = false;  // the answer to 'lock': the agent locks before sending it
+};
+
+// Writes events in groups on its own thread while the loop goes on reading
+// and handling: one write and one fdatasync for everything that arrived
+// during the previous one. Answers come back through an eventfd. Also keeps
+// the checkpoints: every 100 events or 10 minutes, a signed checkpoint
+// whose head is sealed into the vault.
+class Committer {
+ public:
+  explicit Committer(AgentState& st) : st_(st), wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+  Status start() {
+    if (!wake_) return errno_error(Code::io, "cannot create eventfd");
+    std::thread([this] { run(); }).detach();  // runs until the process exits
+    return {};
+  }
+  int ready_fd() const { return wake_.get(); }
+
+  void submit(std::vector<PendingAnswer>& answers) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (PendingAnswer& a : answers) queue_.push_back(std::move(a));
+    answers.clear();
+    work_.notify_one();
+  }
+
+  // Answers whose events are durable (or failed to be written).
+  std::vector<PendingAnswer> take_done() {
+    std::uint64_t count;
+    (void)!::read(wake_.get(), &count, sizeof count);
+    std::lock_guard<std::mutex> lock(mutex_);
+    return std::exchange(done_, {});
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::vector<PendingAnswer> batch;
       {
-        std::lock_guard<std::mutex> lock(st.mutex);
-        const Restriction* restriction = restriction_for(st, *peer);
-        Status allowed = restriction ? check_restriction(*restriction, *op, *request) : Status{};
-        Status outcome;
-        if (!allowed) {
-          // A refusal is recorded whatever the op.
-          recorded = true;
-          event.secrets = request_secret_names(request->body);
-          outcome = allowed;
-        } else if ((handler->needs_key || recorded) && (!st.vault || st.stop)) {
-          outcome = fail(Code::locked, "vault is locked", "run 'ward unlock'");
-          recorded = false;
-        } else {
-          if (handler->activity == Activity::counts) st.last_activity_mono_ms = monotonic_ms();
-          auto result = handler->fn(st, *peer, *request, event);
-          if (result) {
-            response = std::move(*result);
-          } else {
-            outcome = tl::unexpected(result.error());
-          }
-        }
-        if (!outcome) {
-          response = error_message(outcome.error());
-          audit::set_failure(event, outcome.error());
+        std::unique_lock<std::mutex> lock(mutex_);
+        work_.wait_for(lock, std::chrono::seconds(1), [this] { return !queue_.empty(); });
+        batch.swap(queue_);
+      }
+      if (!batch.empty()) commit(batch);
+      if (st_.audit->checkpoint_due(now_unix_us())) {
+        std::lock_guard<std::mutex> lock(st_.mutex);
+        if (st_.vault && !st_.stop) {
+          if (auto head = st_.audit->checkpoint()) (void)seal_audit_head(*st_.vault, *head);
         }
       }
+    }
+  }
+
+  void commit(std::vector<PendingAnswer>& batch) {
+    std::vector<audit::Event> events;
+    events.reserve(batch.size());
+    for (PendingAnswer& a : batch) {
+      // Read here, off the loop: /proc costs more than most requests.
+      if (!a.actor) a.actor = audit::actor_of(a.pid);
+      a.event.actor = *a.actor;
+      events.push_back(std::move(a.event));
+    }
+    auto written = st_.audit->record_all(events);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch[i].event = std::move(events[i]);
       // Nothing leaves before its event is durable: the answer to a request
       // whose event cannot be written is that error, never the value.
-      if (recorded) {
-        if (auto written = record(st, *peer, std::move(event), actor); !written) {
-          response = error_message(not_recorded(written.error()));
+      if (!written) batch[i].response = error_message(not_recorded(written.error()));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (PendingAnswer& a : batch) done_.push_back(std::move(a));
+    }
+    std::uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof one);
+  }
+
+  AgentState& st_;
+  Fd wake_;
+  std::mutex mutex_;
+  std::condition_variable work_;
+  std::vector<PendingAnswer> queue_;
+  std::vector<PendingAnswer> done_;
+};
+
+constexpr std::size_t kInitialBuffer = 4096;
+// A JSON frame and a payload frame, each at most kMaxFrame, with headers.
+constexpr std::size_t kMaxBuffer = 2 * (kMaxFrame + 4);
+
+// The event loop: accepts, reads, runs handlers (one at a time, under
+// st.mutex, as before), hands events to the committer and sends answers.
+class Server {
+ public:
+  Server(AgentState& st, int listen_fd, int signal_fd)
+      : st_(st), committer_(st), listen_fd_(listen_fd), signal_fd_(signal_fd) {}
+
+  [[noreturn]] void run();
+
+ private:
+  void watch(int fd, std::uint64_t tag, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = tag;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) shut_down(st_);
+  }
+
+  void accept_all();
+  void on_readable(Connection& c);
+  void pump(Connection& c);
+  void dispatch(Connection& c, Message request);
+  void answer(Connection& c, const Message& response);
+  void flush(Connection& c);
+  // Marks c for closing at the end of this turn of the loop, so no caller
+  // is left holding a destroyed connection.
+  void drop(Connection& c) {
+    if (!c.dead) dead_.push_back(c.id);
+    c.dead = true;
+  }
+  Connection* find(std::uint64_t id) {
+    auto it = connections_.find(id);
+    return it == connections_.end() || it->second->dead ? nullptr : it->second.get();
+  }
+  void deliver_done();
+  void tick();
+
+  AgentState& st_;
+  Committer committer_;
+  int listen_fd_;
+  int signal_fd_;
+  Fd epoll_;
+  std::uint64_t next_id_ = kFirstConnection;
+  std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::vector<std::uint64_t> dead_;
+  std::vector<PendingAnswer> staged_;  // handled this turn, events not yet submitted
+
+  static constexpr std::uint64_t kListener = 1, kSignals = 2, kCommitted = 3, kFirstConnection = 16;
+};
+
+void Server::run() {
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_ || !committer_.start()) shut_down(st_);
+  watch(listen_fd_, kListener, EPOLLIN);
+  watch(signal_fd_, kSignals, EPOLLIN);
+  watch(committer_.ready_fd(), kCommitted, EPOLLIN);
+  std::array<epoll_event, 64> events;
+  for (;;) {
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 250);
+    if (n < 0 && errno != EINTR) shut_down(st_);
+    for (int i = 0; i < n; ++i) {
+      std::uint64_t tag = events[i].data.u64;
+      if (tag == kSignals) {
+        st_.stop_reason = "signal";
+        shut_down(st_);
+      } else if (tag == kListener) {
+        accept_all();
+      } else if (tag == kCommitted) {
+        deliver_done();
+      } else if (Connection* c = find(tag)) {
+        if (events[i].events & EPOLLOUT) flush(*c);
+        if (!c->dead && (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+          on_readable(*c);
         }
       }
-      if (*op == "lock" && st.stop) {
-        std::lock_guard<std::mutex> lock(st.mutex);
-        lock_agent(st, "lock");
-      }
     }
-    auto sent = write_message(conn.get(), response);
-    if (!sent && sent.error().code == Code::invalid_input) {
-      sent = write_message(conn.get(), error_message(sent.error()));
-    }
-    if (!sent || st.stop) break;
+    // What this turn read goes to the committer together: one group.
+    if (!staged_.empty()) committer_.submit(staged_);
+    for (std::uint64_t id : dead_) connections_.erase(id);  // closes and wipes
+    dead_.clear();
+    tick();
   }
-  --g_connections;
 }
 
-[[noreturn]] void shut_down(AgentState& st) {
-  {
-    std::lock_guard<std::mutex> lock(st.mutex);
-    lock_agent(st, st.stop_reason);  // after 'lock' the keys are already gone
+void Server::accept_all() {
+  for (;;) {
+    Fd fd(::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!fd) return;  // EAGAIN, or an error the next poll retries
+    if (st_.stop || connections_.size() >= kMaxConnections) continue;  // closed at once
+    auto peer = peer_of(fd.get());
+    if (!peer) continue;
+    auto c = std::make_unique<Connection>();
+    c->id = next_id_++;
+    c->peer = *peer;
+    c->fd = std::move(fd);
+    c->in = SecretBytes(kInitialBuffer);
+    Connection& conn = *c;
+    connections_.emplace(conn.id, std::move(c));
+    watch(conn.fd.get(), conn.id, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+    if (conn.peer.uid != ::geteuid()) {
+      // Another user reached the socket (the directory should have stopped
+      // them): recorded, refused, closed.
+      PendingAnswer refused;
+      refused.conn = conn.id;
+      refused.pid = conn.peer.pid;
+      refused.event.event = "peer.refused";
+      refused.event.outcome = "denied";
+      refused.event.reason = fmt::format("connection from uid {} refused", conn.peer.uid);
+      refused.response =
+          error_message(Error{Code::denied, "connection from another user refused", ""});
+      conn.waiting = conn.closing = true;
+      staged_.push_back(std::move(refused));
+    }
   }
-  ::_exit(0);
+}
+
+// Edge-triggered: reads until the socket is drained (a short read says so)
+// or the buffer is full while a request is in flight.
+void Server::on_readable(Connection& c) {
+  for (;;) {
+    if (c.closing || c.dead) return;
+    if (c.in_len == c.in.size()) {
+      if (c.waiting) return;  // resumed once its answer is out
+      if (c.in.size() >= kMaxBuffer) {
+        c.closing = true;
+        answer(c, error_message(Error{Code::protocol, "request too large", ""}));
+        return;
+      }
+      SecretBytes bigger(std::min(c.in.size() * 4, kMaxBuffer));
+      std::memcpy(bigger.data(), c.in.data(), c.in_len);
+      c.in = std::move(bigger);  // the old buffer is wiped
+    }
+    std::size_t room = c.in.size() - c.in_len;
+    ssize_t got = ::read(c.fd.get(), c.in.data() + c.in_len, room);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && errno == EAGAIN) break;
+    if (got <= 0) {
+      // Closed (or failed): a request in flight still has its event written.
+      c.closing = true;
+      if (!c.waiting) drop(c);
+      return;
+    }
+    c.in_len += static_cast<std::size_t>(got);
+    if (static_cast<std::size_t>(got) < room) break;
+  }
+  pump(c);
+}
+
+// Handles the whole requests the buffer holds, one at a time.
+void Server::pump(Connection& c) {
+  while (!c.waiting && !c.closing && !c.dead) {
+    std::size_t used = 0;
+    auto taken = take_message({c.in.data(), c.in_len}, used);
+    if (!taken) {
+      c.closing = true;
+      answer(c, error_message(taken.error()));
+      return;
+    }
+    if (!*taken) return;
+    std::memmove(c.in.data(), c.in.data() + used, c.in_len - used);
+    sodium_memzero(c.in.data() + c.in_len - used, used);
+    c.in_len -= used;
+    dispatch(c, std::move(**taken));
+  }
+}
+
+void Server::dispatch(Connection& c, Message request) {
+  auto op = json_string(request.body, "op");
+  const Handler* handler = op ? find_handler(*op) : nullptr;
+  if (!handler) {
+    answer(c, error_message(
+                  Error{Code::protocol,
+                        op ? fmt::format("unknown request '{}'", *op) : "request has no op", ""}));
+    return;
+  }
+  PendingAnswer pending;
+  pending.conn = c.id;
+  pending.pid = c.peer.pid;
+  pending.actor = c.actor;
+  pending.event.event = handler->event ? handler->event : *op;
+  bool recorded = handler->event != nullptr;
+  {
+    std::lock_guard<std::mutex> lock(st_.mutex);
+    const Restriction* restriction = restriction_for(st_, c.peer);
+    Status allowed = restriction ? check_restriction(*restriction, *op, request) : Status{};
+    Status outcome;
+    if (!allowed) {
+      // A refusal is recorded whatever the op.
+      recorded = true;
+      pending.event.secrets = request_secret_names(request.body);
+      outcome = allowed;
+    } else if ((handler->needs_key || recorded) && (!st_.vault || st_.stop)) {
+      outcome = fail(Code::locked, "vault is locked", "run 'ward unlock'");
+      recorded = false;
+    } else {
+      if (handler->activity == Activity::counts) st_.last_activity_mono_ms = monotonic_ms();
+      auto result = handler->fn(st_, c.peer, request, pending.event);
+      if (result) {
+        pending.response = std::move(*result);
+      } else {
+        outcome = tl::unexpected(result.error());
+      }
+    }
+    if (!outcome) {
+      pending.response = error_message(outcome.error());
+      audit::set_failure(pending.event, outcome.error());
+    }
+  }
+  if (!recorded) {
+    answer(c, pending.response);
+    return;
+  }
+  pending.lock = *op == "lock" && st_.stop;
+  c.waiting = true;
+  staged_.push_back(std::move(pending));
+}
+
+void Server::deliver_done() {
+  for (PendingAnswer& done : committer_.take_done()) {
+    Connection* c = find(done.conn);
+    if (done.lock) {
+      // Locked on request: the key is wiped before the answer goes out.
+      {
+        std::lock_guard<std::mutex> lock(st_.mutex);
+        lock_agent(st_, "lock");
+      }
+      if (c) answer(*c, done.response);
+      shut_down(st_);
+    }
+    if (!c) continue;  // gone; the answer is wiped
+    if (!c->actor) c->actor = std::move(done.actor);
+    c->waiting = false;
+    answer(*c, done.response);
+    pump(*c);
+    if (!c->closing && !c->waiting && !c->dead) on_readable(*c);
+  }
+}
+
+void Server::answer(Connection& c, const Message& response) {
+  auto frame = encode_message(response);
+  if (!frame && frame.error().code == Code::invalid_input) {
+    frame = encode_message(error_message(frame.error()));
+  }
+  if (!frame) {
+    drop(c);
+    return;
+  }
+  c.out = std::move(*frame);
+  c.out_sent = 0;
+  if (response.payload) c.out_payload = response.payload->clone();
+  flush(c);
+}
+
+// Sends what it can of the answer; the rest goes when the socket drains
+// (EPOLLOUT). A connection marked closing is closed once it is all out.
+void Server::flush(Connection& c) {
+  if (c.dead) return;
+  for (;;) {
+    std::size_t payload_size = c.out_payload ? c.out_payload->size() : 0;
+    std::size_t total = c.out.size() + payload_size;
+    if (c.out_sent == total) break;
+    iovec parts[2];
+    int count = 0;
+    if (c.out_sent < c.out.size()) {
+      parts[count++] = {c.out.data() + c.out_sent, c.out.size() - c.out_sent};
+    }
+    if (payload_size) {
+      std::size_t from = c.out_sent > c.out.size() ? c.out_sent - c.out.size() : 0;
+      parts[count++] = {c.out_payload->data() + from, payload_size - from};
+    }
+    ssize_t sent = ::writev(c.fd.get(), parts, count);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && errno == EAGAIN) return;
+    if (sent < 0) {
+      drop(c);
+      break;
+    }
+    c.out_sent += static_cast<std::size_t>(sent);
+  }
+  c.out.clear();
+  c.out_payload.reset();  // wiped
+  c.out_sent = 0;
+  if (c.closing && !c.waiting) drop(c);
+}
+
+void Server::tick() {
+  std::int64_t now = monotonic_ms();
+  bool expired = false;
+  {
+    std::lock_guard<std::mutex> lock(st_.mutex);
+    if (now >= st_.expires_mono_ms) st_.stop_reason = "ttl", expired = true;
+    if (now - st_.last_activity_mono_ms >= st_.config.idle_s * 1000) {
+      st_.stop_reason = "idle", expired = true;
+    }
+  }
+  if (expired || (st_.stop && !st_.vault)) shut_down(st_);
 }
 
 }  // namespace
@@ -243,7 +558,7 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   Fd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC));
   if (!sigfd) return report(Error{Code::io, "cannot create signalfd", ""});
 
-  static AgentState st;  // outlives detached connection threads until _exit
+  static AgentState st;  // outlives the committer thread until _exit
   st.config = config;
   st.vault.emplace(std::move(*vault));
   st.audit = std::move(*trail);
@@ -254,61 +569,14 @@ Status run_agent(SecretBytes vault_key, const AgentConfig& config, int ready_fd)
   st.expires_mono_ms = st.last_activity_mono_ms + config.ttl_s * 1000;
 
   st.listen_fd = listener->get();
+  // The loop accepts until the backlog is empty.
+  ::fcntl(st.listen_fd, F_SETFL, ::fcntl(st.listen_fd, F_GETFL) | O_NONBLOCK);
   if (ready_fd >= 0) {
     (void)write_all(ready_fd, "ok\n", 3);
     ::close(ready_fd);
   }
-
-  for (;;) {
-    pollfd fds[2] = {{listener->get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-    int n = ::poll(fds, 2, 250);
-    if (n < 0 && errno != EINTR) shut_down(st);
-    if (n > 0 && (fds[1].revents & POLLIN)) {
-      st.stop_reason = "signal";
-      shut_down(st);
-    }
-    if (st.audit && st.audit->checkpoint_due(now_unix_us())) {
-      std::lock_guard<std::mutex> lock(st.mutex);
-      if (st.vault) {
-        if (auto head = st.audit->checkpoint()) (void)seal_audit_head(*st.vault, *head);
-      }
-    }
-    if (n > 0 && (fds[0].revents & POLLIN) && !st.stop) {
-      Fd conn(::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC));
-      if (conn) {
-        if (g_connections.load() >= kMaxConnections) {
-          conn.reset();
-        } else {
-          ++g_connections;
-          std::thread(serve_connection, std::ref(st), std::move(conn)).detach();
-        }
-      }
-    }
-    std::int64_t now = monotonic_ms();
-    bool expired = false;
-    {
-      std::lock_guard<std::mutex> lock(st.mutex);
-      if (now >= st.expires_mono_ms) st.stop_reason = "ttl", expired = true;
-      if (now - st.last_activity_mono_ms >= config.idle_s * 1000) {
-        st.stop_reason = "idle", expired = true;
-      }
-    }
-    if (expired || st.stop) {
-      if (st.stop) {
-        // The connection that asked to lock records it, checkpoints and
-        // wipes the key; then let it send its answer.
-        for (int i = 0; i < 200; ++i) {
-          {
-            std::lock_guard<std::mutex> lock(st.mutex);
-            if (!st.vault) break;
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      shut_down(st);
-    }
-  }
+  static Server server(st, listener->get(), sigfd.get());
+  server.run();
 }
 
 }  // namespace ward

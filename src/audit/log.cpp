@@ -253,10 +253,17 @@ void GroupWriter::set_signer(CheckpointSigner signer) {
 }
 
 Result<Head> GroupWriter::commit(Event& event) {
-  Pending mine{&event};
+  return commit(std::span<Event>(&event, 1));
+}
+
+Result<Head> GroupWriter::commit(std::span<Event> events) {
+  std::vector<Pending> mine;
+  mine.reserve(events.size());
+  for (Event& e : events) mine.push_back(Pending{&e});
   std::unique_lock<std::mutex> lock(mutex_);
-  queue_.push_back(&mine);
-  while (!mine.done) {
+  for (Pending& p : mine) queue_.push_back(&p);
+  // Queued together under the lock, they go out in the same group.
+  while (!mine.back().done) {
     if (writing_) {
       written_.wait(lock);
       continue;
@@ -267,21 +274,21 @@ Result<Head> GroupWriter::commit(Event& event) {
     group.swap(queue_);
     CheckpointSigner signer = signer_;
     lock.unlock();
-    std::vector<Event> events;
-    events.reserve(group.size());
-    for (Pending* p : group) events.push_back(std::move(*p->event));
-    Result<Head> result = log_.append(events, &signer);
+    std::vector<Event> batch;
+    batch.reserve(group.size());
+    for (Pending* p : group) batch.push_back(std::move(*p->event));
+    Result<Head> result = log_.append(batch, &signer);
     lock.lock();
     for (std::size_t i = 0; i < group.size(); ++i) {
       Pending* p = group[i];
-      *p->event = std::move(events[i]);
+      *p->event = std::move(batch[i]);
       p->result = result;
       p->done = true;
     }
     writing_ = false;
     written_.notify_all();
   }
-  return mine.result;
+  return mine.back().result;
 }
 
 }  // namespace ward::audit

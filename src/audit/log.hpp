@@ -99,6 +99,9 @@ class GroupWriter {
   void set_signer(CheckpointSigner signer);
   // On success event holds what was written (seq, ts, host, prev, hash).
   Result<Head> commit(Event& event);
+  // Commits events in order in one group (all written or none); returns the
+  // head after the group.
+  Result<Head> commit(std::span<Event> events);
   const std::string& path() const { return log_.path(); }
 
  private:

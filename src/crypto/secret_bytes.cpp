@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "crypto/locked_pool.hpp"
+
 namespace ward {
 
 void crypto_init() {
@@ -14,11 +16,25 @@ void crypto_init() {
 }
 
 namespace {
+// Small buffers from the locked pool, larger ones from sodium_malloc; n is
+// the capacity, and the same n frees the buffer.
 std::uint8_t* secure_alloc(std::size_t n) {
   crypto_init();
-  auto* p = static_cast<std::uint8_t*>(sodium_malloc(n == 0 ? 1 : n));
+  if (n == 0) n = 1;
+  if (n <= locked_pool::kMaxBlock) return static_cast<std::uint8_t*>(locked_pool::allocate(n));
+  auto* p = static_cast<std::uint8_t*>(sodium_malloc(n));
   if (p == nullptr) std::abort();  // out of locked memory: never fall back to plain memory
   return p;
+}
+
+void secure_free(std::uint8_t* p, std::size_t n) {
+  if (p == nullptr) return;
+  if (n == 0) n = 1;
+  if (n <= locked_pool::kMaxBlock) {
+    locked_pool::release(p, n);
+  } else {
+    sodium_free(p);  // wipes
+  }
 }
 }  // namespace
 
@@ -45,7 +61,7 @@ SecretBytes::SecretBytes(SecretBytes&& other) noexcept
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
-    if (data_) sodium_free(data_);
+    secure_free(data_, capacity_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     capacity_ = std::exchange(other.capacity_, 0);
@@ -54,7 +70,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 }
 
 SecretBytes::~SecretBytes() {
-  if (data_) sodium_free(data_);
+  secure_free(data_, capacity_);
 }
 
 bool SecretBytes::equals(const SecretBytes& other) const {
@@ -67,7 +83,7 @@ void SecretBytes::reserve(std::size_t n) {
   if (n <= capacity_) return;
   std::uint8_t* fresh = secure_alloc(n);
   if (size_) std::memcpy(fresh, data_, size_);
-  if (data_) sodium_free(data_);  // sodium_free wipes the old buffer
+  secure_free(data_, capacity_);  // wipes the old buffer
   data_ = fresh;
   capacity_ = n;
 }

@@ -1,7 +1,8 @@
 // SecretBytes: the only home of key material and secret values.
 //
-// Memory comes from sodium_malloc (guard pages, mlock'ed, excluded from core
-// dumps with MADV_DONTDUMP) and is wiped by sodium_free. The type is move-only
+// Memory is locked and excluded from core dumps (MADV_DONTDUMP), and wiped
+// when freed: up to 2 KiB from the locked pool (crypto/locked_pool.hpp),
+// larger buffers from sodium_malloc (guard pages of their own). The type is move-only
 // and has no formatter or conversion to std::string, so a value cannot drift
 // into a log line or an error message by accident.
 #pragma once

@@ -7,6 +7,11 @@
 // files. A static dispatch table names each request and whether it needs
 // the key. The agent locks itself (wipes the key and exits) on 'lock', when
 // its TTL or idle timeout runs out, and on SIGTERM/SIGINT/SIGHUP.
+//
+// One epoll loop serves every connection (reads, handlers, answers); a
+// committer thread writes the audit events of each turn of the loop as one
+// group with one fdatasync, and a request is answered only once its event
+// is durable.
 #pragma once
 
 #include <sys/types.h>

@@ -202,5 +202,57 @@ class Protocol(WardTestCase):
         self.assertEqual(len(rows), 16)
 
 
+    def test_stalled_client_does_not_hold_up_others(self):
+        # Half a frame header, then silence: the agent must go on serving.
+        stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stalled.connect(self.path)
+        stalled.sendall(b"\x00\x00")
+        try:
+            start = time.monotonic()
+            r = self.response(raw_call(self.path, frame({"v": 1, "op": "status"})))
+            self.assertTrue(r["ok"])
+            self.assertLess(time.monotonic() - start, 3)
+        finally:
+            stalled.close()
+
+    def test_pipelined_requests_answered_in_order(self):
+        self.ward("set", "pipe/one", "--stdin", input=VALUE.encode(), check=True)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.path)
+        s.sendall(frame({"v": 1, "op": "get", "path": "pipe/one", "reveal": False}) +
+                  frame({"v": 1, "op": "status"}) +
+                  frame({"v": 1, "op": "get", "path": "pipe/none", "reveal": False}))
+        data = b""
+        answers = []
+        while len(answers) < 3:
+            chunk = s.recv(65536)
+            self.assertTrue(chunk, "agent closed early")
+            data += chunk
+            while len(data) >= 4 and len(data) >= 4 + struct.unpack(">I", data[:4])[0]:
+                n = struct.unpack(">I", data[:4])[0]
+                answers.append(json.loads(data[4:4 + n]))
+                data = data[4 + n:]
+        s.close()
+        self.assertEqual(answers[0].get("path"), "pipe/one")
+        self.assertNotIn(VALUE, json.dumps(answers[0]))
+        self.assertIn("unlocked", answers[1])
+        self.assertFalse(answers[2]["ok"])
+
+    def test_client_gone_before_answer_is_still_recorded(self):
+        self.ward("set", "gone/one", "--stdin", input=VALUE.encode(), check=True)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.path)
+        s.sendall(frame({"v": 1, "op": "get", "path": "gone/one", "reveal": False}))
+        s.close()
+        def recorded():
+            out = self.ward("audit", "query", "--secret", "gone/one", "--event", "get",
+                            "--json").stdout
+            return [json.loads(l) for l in out.splitlines() if l.strip()]
+        self.assertTrue(wait_until(lambda: len(recorded()) == 1, timeout=10))
+        self.assertTrue(json.loads(self.ward("status", "--json").stdout)["unlocked"])
+        self.assertEqual(self.ward("audit", "verify").returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -102,5 +102,65 @@ TEST(Protocol, ErrorMessagesRoundTrip) {
   EXPECT_EQ(e2->code, Code::internal);
 }
 
+// The bytes write_message would send for m.
+std::string wire_of(const Message& m) {
+  auto frame = encode_message(m);
+  EXPECT_TRUE(frame);
+  std::string out = *frame;
+  if (m.payload) out.append(m.payload->view());
+  return out;
+}
+
+TEST(Protocol, TakeMessageWaitsForWholeMessages) {
+  Message m;
+  m.body["op"] = "set";
+  m.payload = SecretBytes::from_view("payload-bytes");
+  std::string wire = wire_of(m);
+  // Every proper prefix is incomplete, never an error.
+  for (std::size_t n = 0; n < wire.size(); ++n) {
+    std::size_t used = 99;
+    auto got = take_message(bytes_of(std::string_view(wire).substr(0, n)), used);
+    ASSERT_TRUE(got) << n << ": " << got.error().message;
+    EXPECT_FALSE(*got) << n;
+    EXPECT_EQ(used, 0u);
+  }
+  std::size_t used = 0;
+  auto got = take_message(bytes_of(wire), used);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(used, wire.size());
+  EXPECT_EQ((**got).body["op"], "set");
+  ASSERT_TRUE((**got).payload);
+  EXPECT_EQ((**got).payload->view(), "payload-bytes");
+}
+
+TEST(Protocol, TakeMessageTakesOneOfSeveral) {
+  Message a, b;
+  a.body["op"] = "get";
+  b.body["op"] = "status";
+  std::string wire = wire_of(a) + wire_of(b);
+  std::size_t used = 0;
+  auto first = take_message(bytes_of(wire), used);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((**first).body["op"], "get");
+  auto second = take_message(bytes_of(std::string_view(wire).substr(used)), used);
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((**second).body["op"], "status");
+}
+
+TEST(Protocol, TakeMessageRejectsMalformed) {
+  std::size_t used = 0;
+  std::string big("\x7f\xff\xff\xff", 4);  // over kMaxFrame
+  EXPECT_EQ(take_message(bytes_of(big), used).error().code, Code::protocol);
+  std::string not_json = std::string("\0\0\0\x03", 4) + "abc";
+  EXPECT_EQ(take_message(bytes_of(not_json), used).error().code, Code::protocol);
+  // A payload frame whose size disagrees with the body's.
+  std::string body = R"({"v":1,"op":"set","payload":4})";
+  std::string wire = std::string("\0\0\0", 3) + static_cast<char>(body.size()) + body +
+                     std::string("\0\0\0\x05", 4) + "12345";
+  auto mismatch = take_message(bytes_of(wire), used);
+  ASSERT_FALSE(mismatch);
+  EXPECT_NE(mismatch.error().message.find("mismatch"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ward

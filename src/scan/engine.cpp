@@ -1,0 +1,309 @@
+#include "scan/engine.hpp"
+
+#include <hs/hs.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace ward::scan {
+
+namespace {
+
+struct Compiled {
+  std::unique_ptr<RE2> re;
+  std::vector<std::unique_ptr<RE2>> allow;  // the rule's allow regexes
+  std::vector<std::unique_ptr<RE2>> paths;  // the rule's allow paths
+  bool hyperscan = false;
+};
+
+RE2::Options re2_options() {
+  RE2::Options o;
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+// ^ and $ match at line breaks, as Hyperscan's HS_FLAG_MULTILINE.
+Result<std::unique_ptr<RE2>> compile_re2(const std::string& pattern, const std::string& what) {
+  auto re = std::make_unique<RE2>("(?m)" + pattern, re2_options());
+  if (!re->ok()) {
+    return fail(Code::invalid_input, fmt::format("{}: invalid regex: {}", what, re->error()));
+  }
+  return re;
+}
+
+Result<std::vector<std::unique_ptr<RE2>>> compile_all(const std::vector<std::string>& patterns,
+                                                      const std::string& what) {
+  std::vector<std::unique_ptr<RE2>> out;
+  for (const auto& p : patterns) out.push_back(TRY(compile_re2(p, what)));
+  return out;
+}
+
+bool any_search(const std::vector<std::unique_ptr<RE2>>& res, std::string_view text) {
+  for (const auto& re : res) {
+    if (RE2::PartialMatch(text, *re)) return true;
+  }
+  return false;
+}
+
+bool has_stopword(const std::vector<std::string>& words, std::string_view lower) {
+  for (const auto& w : words) {
+    if (lower.find(w) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+std::string lower_of(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Hit {
+  unsigned rule;
+  unsigned long long from;
+  unsigned long long to;
+};
+
+}  // namespace
+
+double shannon_entropy(std::string_view bytes) {
+  if (bytes.empty()) return 0;
+  std::array<std::size_t, 256> counts{};
+  for (unsigned char c : bytes) ++counts[c];
+  double n = static_cast<double>(bytes.size());
+  double h = 0;
+  for (std::size_t c : counts) {
+    if (c == 0) continue;
+    double p = static_cast<double>(c) / n;
+    h -= p * std::log2(p);
+  }
+  return h;
+}
+
+struct Scanner::Impl {
+  RuleSet rules;
+  std::vector<Compiled> compiled;
+  std::vector<std::unique_ptr<RE2>> allow;
+  std::vector<std::unique_ptr<RE2>> allow_paths;
+  hs_database_t* db = nullptr;
+  std::size_t re2_only = 0;
+
+  ~Impl() {
+    if (db) hs_free_database(db);
+  }
+};
+
+struct Scanner::Scratch::State {
+  hs_scratch_t* scratch = nullptr;
+  std::vector<Hit> hits;
+  ~State() {
+    if (scratch) hs_free_scratch(scratch);
+  }
+};
+
+Scanner::Scratch::Scratch() : state_(std::make_unique<State>()) {}
+Scanner::Scratch::~Scratch() = default;
+
+Scanner::Scanner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Scanner::Scanner(Scanner&&) noexcept = default;
+Scanner& Scanner::operator=(Scanner&&) noexcept = default;
+Scanner::~Scanner() = default;
+
+const RuleSet& Scanner::rules() const {
+  return impl_->rules;
+}
+std::size_t Scanner::re2_only() const {
+  return impl_->re2_only;
+}
+
+Result<Scanner> Scanner::build(RuleSet rules) {
+  auto impl = std::make_unique<Impl>();
+  impl->allow = TRY(compile_all(rules.allow.regexes, "global allow-list"));
+  impl->allow_paths = TRY(compile_all(rules.allow.paths, "global allow-list paths"));
+  std::vector<unsigned> ids;
+  std::vector<unsigned> flags;
+  std::vector<std::string> patterns;
+  for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+    const Rule& r = rules.rules[i];
+    Compiled c;
+    std::string what = fmt::format("rule {}", r.id);
+    c.re = TRY(compile_re2(r.regex, what));
+    if (r.secret_group > c.re->NumberOfCapturingGroups()) {
+      return fail(Code::invalid_input,
+                  fmt::format("{}: secret_group {} but the regex has {} groups", what,
+                              r.secret_group, c.re->NumberOfCapturingGroups()));
+    }
+    c.allow = TRY(compile_all(r.allow.regexes, what + " allow-list"));
+    c.paths = TRY(compile_all(r.allow.paths, what + " allow-list paths"));
+    // Hyperscan takes the regex alone first, so that one it cannot take
+    // falls back to RE2 without failing the whole database.
+    unsigned f = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
+    hs_database_t* one = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile(r.regex.c_str(), f, HS_MODE_BLOCK, nullptr, &one, &err) == HS_SUCCESS) {
+      hs_free_database(one);
+      c.hyperscan = true;
+      ids.push_back(static_cast<unsigned>(i));
+      flags.push_back(f);
+      patterns.push_back(r.regex);
+    } else {
+      hs_free_compile_error(err);
+      ++impl->re2_only;
+    }
+    impl->compiled.push_back(std::move(c));
+  }
+  if (!patterns.empty()) {
+    std::vector<const char*> exprs;
+    for (const auto& p : patterns) exprs.push_back(p.c_str());
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &impl->db,
+                         &err) != HS_SUCCESS) {
+      std::string message = err && err->message ? err->message : "unknown error";
+      hs_free_compile_error(err);
+      return fail(Code::invalid_input, fmt::format("cannot compile the rules: {}", message));
+    }
+  }
+  impl->rules = std::move(rules);
+  return Scanner(std::move(impl));
+}
+
+std::unique_ptr<Scanner::Scratch> Scanner::make_scratch() const {
+  std::unique_ptr<Scratch> s(new Scratch);
+  if (impl_->db && hs_alloc_scratch(impl_->db, &s->state_->scratch) != HS_SUCCESS) std::abort();
+  return s;
+}
+
+bool Scanner::path_excluded(std::string_view path) const {
+  return !path.empty() && any_search(impl_->allow_paths, path);
+}
+
+std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path, Scratch& scratch,
+                                   Overlaps overlaps) const {
+  const Impl& im = *impl_;
+  std::vector<Hit>& hits = scratch.state_->hits;
+  hits.clear();
+  if (im.db && !text.empty()) {
+    auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned,
+                       void* ctx) -> int {
+      auto* out = static_cast<std::vector<Hit>*>(ctx);
+      // Hyperscan reports each end of a match; keep the longest per start.
+      if (!out->empty() && out->back().rule == id && out->back().from == from) {
+        out->back().to = std::max(out->back().to, to);
+      } else {
+        out->push_back(Hit{id, from, to});
+      }
+      return 0;
+    };
+    hs_scan(im.db, text.data(), static_cast<unsigned>(text.size()), 0, scratch.state_->scratch,
+            on_match, &hits);
+    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+      return std::tie(a.rule, a.from, b.to) < std::tie(b.rule, b.from, a.to);
+    });
+    // One hit per (rule, start): the longest.
+    hits.erase(std::unique(
+                   hits.begin(), hits.end(),
+                   [](const Hit& a, const Hit& b) { return a.rule == b.rule && a.from == b.from; }),
+               hits.end());
+  }
+  struct Candidate {
+    std::size_t rule, offset, length, match_begin, match_end;
+  };
+  std::vector<Candidate> candidates;
+  std::array<re2::StringPiece, 16> groups;
+  auto consider = [&](std::size_t rule, re2::StringPiece match, re2::StringPiece secret) {
+    candidates.push_back({rule, static_cast<std::size_t>(secret.data() - text.data()),
+                          secret.size(), static_cast<std::size_t>(match.data() - text.data()),
+                          static_cast<std::size_t>(match.data() - text.data()) + match.size()});
+  };
+  std::size_t last_end_per_rule = 0;
+  std::size_t last_rule = SIZE_MAX;
+  for (const Hit& h : hits) {
+    const Compiled& c = im.compiled[h.rule];
+    int n = std::min<int>(c.re->NumberOfCapturingGroups() + 1, groups.size());
+    // Non-overlapping per rule, as a regex FindAll would report them.
+    if (h.rule == last_rule && h.from < last_end_per_rule) continue;
+    if (!c.re->Match(text, h.from, h.to, RE2::ANCHOR_BOTH, groups.data(), n)) continue;
+    last_rule = h.rule;
+    last_end_per_rule = h.to;
+    int g = im.rules.rules[h.rule].secret_group;
+    if (g < n && groups[g].data() != nullptr) consider(h.rule, groups[0], groups[g]);
+  }
+  for (std::size_t i = 0; i < im.compiled.size(); ++i) {
+    const Compiled& c = im.compiled[i];
+    if (c.hyperscan) continue;
+    int n = std::min<int>(c.re->NumberOfCapturingGroups() + 1, groups.size());
+    std::size_t pos = 0;
+    while (pos <= text.size() &&
+           c.re->Match(text, pos, text.size(), RE2::UNANCHORED, groups.data(), n)) {
+      int g = im.rules.rules[i].secret_group;
+      if (g < n && groups[g].data() != nullptr) consider(i, groups[0], groups[g]);
+      std::size_t end = static_cast<std::size_t>(groups[0].data() - text.data()) + groups[0].size();
+      pos = groups[0].empty() ? end + 1 : end;
+    }
+  }
+
+  std::vector<Finding> findings;
+  for (const Candidate& cand : candidates) {
+    const Rule& rule = im.rules.rules[cand.rule];
+    const Compiled& c = im.compiled[cand.rule];
+    std::string_view match = text.substr(cand.match_begin, cand.match_end - cand.match_begin);
+    std::string_view secret = text.substr(cand.offset, cand.length);
+    if (secret.empty()) continue;
+    if (!rule.keywords.empty()) {
+      std::string lower = lower_of(match);
+      if (!has_stopword(rule.keywords, lower)) continue;
+    }
+    if (rule.entropy > 0 && shannon_entropy(secret) < rule.entropy) continue;
+    std::string lower = lower_of(secret);
+    if (has_stopword(im.rules.allow.stopwords, lower) ||
+        has_stopword(rule.allow.stopwords, lower)) {
+      continue;
+    }
+    if (any_search(im.allow, secret) || any_search(c.allow, secret)) continue;
+    if (!path.empty() && any_search(c.paths, path)) continue;
+    findings.push_back(Finding{cand.rule, cand.offset, cand.length, 0, 0});
+  }
+  // The same secret found by several rules: the first non-generic rule in
+  // file order wins; a generic finding overlapping a specific one goes.
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.offset, a.rule) < std::tie(b.offset, b.rule);
+  });
+  std::vector<Finding> kept;
+  if (overlaps == Overlaps::keep) kept.swap(findings);
+  for (const Finding& f : findings) {  // empty when kept
+    bool drop = false;
+    for (auto it = kept.rbegin(); it != kept.rend() && it->offset + it->length > f.offset; ++it) {
+      bool overlap = f.offset < it->offset + it->length && it->offset < f.offset + f.length;
+      if (!overlap) continue;
+      const Rule& a = im.rules.rules[it->rule];
+      const Rule& b = im.rules.rules[f.rule];
+      if (b.generic() && !a.generic()) drop = true;
+      if (!drop && a.generic() && !b.generic()) {
+        *it = f;  // the specific rule replaces the generic one
+        drop = true;
+      }
+      if (!drop && it->offset == f.offset && it->length == f.length) drop = true;
+      if (drop) break;
+    }
+    if (!drop) kept.push_back(f);
+  }
+  // Lines and columns, in one pass.
+  std::size_t line = 1, line_start = 0, at = 0;
+  for (Finding& f : kept) {
+    for (; at < f.offset; ++at) {
+      if (text[at] == '\n') ++line, line_start = at + 1;
+    }
+    f.line = line;
+    f.column = f.offset - line_start + 1;
+  }
+  return kept;
+}
+
+}  // namespace ward::scan

@@ -36,13 +36,22 @@ is not at the start of a pattern is rewritten to a scoped (?i:...) group
 covering the rest of its enclosing group (what PCRE/RE2 do); it is allowed
 but reported as a warning.
 
+Optional (--hyperscan): compile every rule with the system Hyperscan
+library (libhs, through ctypes) with the flags ward's engine uses
+(HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST, block mode), build the
+multi-pattern database, and check that Hyperscan reports each rule on each
+of its positive samples. A rule Hyperscan rejects is an error: the engine
+would fall back to running it with RE2 alone over every text.
+
 Usage: python3 tools/check_rules.py [RULES_YAML] [--fuzz N] [--seed S]
-                                    [--rule ID ...] [-v]
+                                    [--rule ID ...] [--hyperscan] [-v]
 Exit status 0 when everything passes, 1 otherwise (2 on a usage error).
 Needs Python 3.8+ (3.11+ recommended) and PyYAML.
 """
 
 import argparse
+import ctypes
+import ctypes.util
 import math
 import os
 import random
@@ -374,6 +383,25 @@ def compile_pattern(p, where, errors, warnings, allow_empty=False):
     return rx
 
 
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys (PyYAML keeps the last
+    one silently; other YAML parsers may not)."""
+
+
+def _mapping_no_duplicates(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, "duplicate key %r" % (key,), key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_no_duplicates)
+
+
 # --------------------------------------------------------------------------
 # Reference pipeline
 
@@ -501,7 +529,19 @@ def _randcase(rng, ch):
     return ch.upper() if rng.random() < 0.5 else ch.lower()
 
 
-def generate(items, rng, icase, out):
+def _class_choices(av, icase, cache):
+    key = (id(av), icase)
+    hit = cache.get(key)
+    if hit is None:
+        choices = [x for x in ALPHABET if _in_class(av, x, icase)]
+        if not choices:
+            raise ValueError("empty class")
+        swappable = {x for x in choices if icase and x.isalpha() and _in_class(av, x.swapcase(), icase)}
+        hit = cache[key] = (av, choices, swappable)  # av kept alive so its id stays unique
+    return hit[1], hit[2]
+
+
+def generate(items, rng, icase, out, cache):
     C = sre_c
     for op, av in items:
         if op is C.LITERAL:
@@ -512,24 +552,22 @@ def generate(items, rng, icase, out):
         elif op is C.ANY:
             out.append(rng.choice([x for x in ALPHABET if x != "\n"]))
         elif op is C.IN:
-            choices = [x for x in ALPHABET if _in_class(av, x, icase)]
-            if not choices:
-                raise ValueError("empty class")
+            choices, swappable = _class_choices(av, icase, cache)
             ch = rng.choice(choices)
-            out.append(_randcase(rng, ch) if icase and ch.isalpha() and _in_class(av, ch.swapcase(), icase) else ch)
+            out.append(_randcase(rng, ch) if ch in swappable else ch)
         elif op is C.BRANCH:
-            generate(rng.choice(av[1]), rng, icase, out)
+            generate(rng.choice(av[1]), rng, icase, out, cache)
         elif op is C.SUBPATTERN:
             add, dele = av[1], av[2]
             ic = (icase or bool(add & re.IGNORECASE)) and not (dele & re.IGNORECASE)
-            generate(av[-1], rng, ic, out)
+            generate(av[-1], rng, ic, out, cache)
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT):
             lo, hi, sub = av
             top = lo + rng.choice((0, 0, 1, 2, 3, 6, 12))
             if hi != C.MAXREPEAT:
                 top = min(top, hi)
             for _ in range(rng.randint(lo, max(lo, top))):
-                generate(sub, rng, icase, out)
+                generate(sub, rng, icase, out, cache)
         elif op is C.AT:
             pass
         else:
@@ -540,10 +578,10 @@ def fuzz_keywords(rule, pysrc, rng, count):
     """Returns (matched, problems)."""
     parsed = sre_parse.parse(pysrc, RE_FLAGS)
     icase = bool(parsed.state.flags & re.IGNORECASE)
-    matched, problems = 0, []
+    matched, problems, cache = 0, [], {}
     for _ in range(count):
         out = []
-        generate(list(parsed), rng, icase, out)
+        generate(list(parsed), rng, icase, out, cache)
         s = "".join(out)
         for m in rule.rx.finditer(s):
             matched += 1
@@ -596,7 +634,7 @@ def check(path, fuzz_count=300, seed=1, only=None, verbose=False):
     except UnicodeDecodeError as e:
         return ["%s: not UTF-8: %s" % (path, e)], [], {}
     try:
-        doc = yaml.safe_load(raw)
+        doc = yaml.load(raw, Loader=StrictLoader)
     except yaml.YAMLError as e:
         return ["%s: YAML error: %s" % (path, e)], [], {}
     if not isinstance(doc, dict):
@@ -752,6 +790,83 @@ def check(path, fuzz_count=300, seed=1, only=None, verbose=False):
     return errors, warnings, stats
 
 
+def hyperscan_check(path):
+    """Returns (errors, info) from compiling and running the rules in Hyperscan."""
+    name = ctypes.util.find_library("hs") or "libhs.so.5"
+    try:
+        hs = ctypes.CDLL(name)
+    except OSError as e:
+        return ["--hyperscan: cannot load libhs (%s)" % e], ""
+
+    class HsError(ctypes.Structure):
+        _fields_ = [("message", ctypes.c_char_p), ("expression", ctypes.c_int)]
+
+    multiline, block = 4 | 256, 1  # HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST, HS_MODE_BLOCK
+    vp, u = ctypes.c_void_p, ctypes.c_uint
+    errp = ctypes.POINTER(HsError)
+    hs.hs_compile.argtypes = [ctypes.c_char_p, u, u, vp, ctypes.POINTER(vp), ctypes.POINTER(errp)]
+    hs.hs_compile_multi.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(u), ctypes.POINTER(u), u, u,
+                                    vp, ctypes.POINTER(vp), ctypes.POINTER(errp)]
+    hs.hs_free_compile_error.argtypes = [errp]
+    hs.hs_free_database.argtypes = [vp]
+    hs.hs_database_size.argtypes = [vp, ctypes.POINTER(ctypes.c_size_t)]
+    hs.hs_alloc_scratch.argtypes = [vp, ctypes.POINTER(vp)]
+    hs.hs_free_scratch.argtypes = [vp]
+    callback_t = ctypes.CFUNCTYPE(ctypes.c_int, u, ctypes.c_ulonglong, ctypes.c_ulonglong, u, vp)
+    hs.hs_scan.argtypes = [vp, ctypes.c_char_p, u, u, vp, callback_t, vp]
+
+    import time
+    with open(path, "rb") as f:
+        rules = [r for r in yaml.load(f.read(), Loader=StrictLoader)["rules"] if isinstance(r, dict)]
+    started = time.time()
+    errors, good = [], []
+    for r in rules:
+        db, err = vp(), errp()
+        if hs.hs_compile(r["regex"].encode(), multiline, block, None, ctypes.byref(db), ctypes.byref(err)) != 0:
+            errors.append("rule %s: Hyperscan (SOM_LEFTMOST) rejects the regex: %s; the engine would run it on RE2 "
+                          "alone" % (r.get("id"), err.contents.message.decode()))
+            hs.hs_free_compile_error(err)
+            continue
+        hs.hs_free_database(db)
+        good.append(r)
+    n = len(good)
+    if not n:
+        return errors, ""
+    exprs = (ctypes.c_char_p * n)(*[r["regex"].encode() for r in good])
+    flags = (u * n)(*([multiline] * n))
+    ids = (u * n)(*range(n))
+    db, err = vp(), errp()
+    if hs.hs_compile_multi(exprs, flags, ids, n, block, None, ctypes.byref(db), ctypes.byref(err)) != 0:
+        errors.append("Hyperscan multi-pattern compile failed: %s" % err.contents.message.decode())
+        hs.hs_free_compile_error(err)
+        return errors, ""
+    size = ctypes.c_size_t()
+    hs.hs_database_size(db, ctypes.byref(size))
+    seconds = time.time() - started
+    scratch = vp()
+    hs.hs_alloc_scratch(db, ctypes.byref(scratch))
+    hits = set()
+
+    @callback_t
+    def on_match(i, start, end, fl, ctx):
+        hits.add(i)
+        return 0
+
+    scanned = 0
+    for i, r in enumerate(good):
+        for s in (r.get("samples") or {}).get("positive") or []:
+            hits.clear()
+            data = s["text"].encode("utf-8")
+            hs.hs_scan(db, data, len(data), 0, scratch, on_match, None)
+            scanned += 1
+            if i not in hits:
+                errors.append("rule %s: Hyperscan does not match positive %r" % (r["id"], s["text"][:100]))
+    hs.hs_free_scratch(scratch)
+    hs.hs_free_database(db)
+    return errors, ("Hyperscan: %d patterns, database %d bytes compiled in %.1fs, %d positives scanned"
+                    % (n, size.value, seconds, scanned))
+
+
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     default = os.path.join(os.path.dirname(here), "rules", "default.yaml")
@@ -761,6 +876,8 @@ def main(argv=None):
                     help="random strings drawn per rule for the keyword check (0 disables; default 300)")
     ap.add_argument("--seed", type=int, default=1, help="fuzzing seed (default 1)")
     ap.add_argument("--rule", action="append", metavar="ID", help="check only this rule (repeatable)")
+    ap.add_argument("--hyperscan", action="store_true",
+                    help="also compile the rules with the system Hyperscan library and scan the positive samples")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each rule as it passes and all warnings")
     a = ap.parse_args(argv)
     try:
@@ -768,6 +885,10 @@ def main(argv=None):
     except OSError as e:
         print("check_rules: %s" % e, file=sys.stderr)
         return 2
+    hs_info = ""
+    if a.hyperscan:
+        hs_errors, hs_info = hyperscan_check(a.rules)
+        errors.extend(hs_errors)
     for e in errors:
         print("error: %s" % e)
     if a.verbose or errors:
@@ -779,7 +900,7 @@ def main(argv=None):
     if errors:
         print("check_rules: FAILED: %d error(s), %d warning(s); %s" % (len(errors), len(warnings), summary))
         return 1
-    print("check_rules: OK: %s; %d warning(s)" % (summary, len(warnings)))
+    print("check_rules: OK: %s; %d warning(s)%s" % (summary, len(warnings), "; " + hs_info if hs_info else ""))
     return 0
 
 

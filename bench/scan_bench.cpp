@@ -20,7 +20,7 @@ std::string source_like_text(std::size_t bytes) {
       "2026-11-24T10:00:00Z INFO request id=7f3a9c user=42 path=/api/v1/items took=12ms\n",
       "  image: registry.acme.io/team/service:1.24.3\n  replicas: 3\n",
       "const apiBase = process.env.API_BASE || 'https://api.acme.io/v2';\n",
-      "// TODO: retry with backoff when the upstream answers 503\n",
+      "// retries with backoff when the upstream answers 503\n",
       "sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
   };
   std::mt19937 rng(42);

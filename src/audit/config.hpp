@@ -48,7 +48,6 @@ Result<WorkingHours> parse_working_hours(std::string_view text);
 // errors, wrong shapes, bad values and unknown keys of the section.
 Result<SuspiciousConfig> parse_suspicious_config(std::string_view text, const std::string& source);
 
-
 // Loads path (defaults when it does not exist). denied when the file is
 // not ours, is a symlink, or it or its directory is group/world-writable.
 Result<SuspiciousConfig> load_suspicious_config(const std::string& path);

@@ -37,7 +37,6 @@ struct OtlpConfig {
   std::string service_name = "ward";
 };
 
-
 // The audit.export.otlp section of yaml_text, nullopt when there is none.
 // invalid_input naming source and line for a bad value or unknown key.
 Result<std::optional<OtlpConfig>> parse_export_config(std::string_view yaml_text,

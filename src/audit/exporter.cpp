@@ -268,8 +268,7 @@ OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt) {
 
 std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
                                               std::vector<SecretBytes> headers,
-                                              DropReporter on_drop,
-                                              OnBatchFailure on_failure) {
+                                              DropReporter on_drop, OnBatchFailure on_failure) {
   ExporterOptions options;
   options.batch = config.batch;
   options.queue = config.queue;

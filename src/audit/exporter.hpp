@@ -170,8 +170,7 @@ OtlpResource otlp_resource(const OtlpConfig& config, const SecretBytes& salt);
 // An exporter for config, as the agent and `ward audit export` start it.
 std::unique_ptr<Exporter> start_otlp_exporter(const OtlpConfig& config, SecretBytes salt,
                                               std::vector<SecretBytes> headers,
-                                              DropReporter on_drop,
-                                              OnBatchFailure on_failure);
+                                              DropReporter on_drop, OnBatchFailure on_failure);
 
 // The local event that records count records not exported and why
 // (actor: this process).

@@ -79,14 +79,14 @@ Result<Analysis> analyse(const Context& ctx, std::int64_t since,
   std::vector<Finding> findings;
   Analysis out;
   out.read = audit::for_each_event(audit::chain_files(audit::default_log_path()),
-                               [&](const audit::Event& e, std::string_view) {
-                                 detectors.observe(e, findings);
-                                 for (auto& f : findings) on_finding(std::move(f));
-                                 findings.clear();
-                                 if (e.ts >= since && !audit::is_housekeeping(e)) ++out.events;
-                                 if (on_event) on_event(e);
-                                 return true;
-                               });
+                                   [&](const audit::Event& e, std::string_view) {
+                                     detectors.observe(e, findings);
+                                     for (auto& f : findings) on_finding(std::move(f));
+                                     findings.clear();
+                                     if (e.ts >= since && !audit::is_housekeeping(e)) ++out.events;
+                                     if (on_event) on_event(e);
+                                     return true;
+                                   });
   return out;
 }
 

@@ -84,8 +84,8 @@ struct Connection {
   std::uint64_t id = 0;
   Fd fd;
   Peer peer;
-  std::optional<audit::Actor> actor;  // the peer as /proc showed it, read once
-  SecretBytes in;                     // capacity; the first in_len bytes are received
+  std::shared_ptr<const audit::Actor> actor;  // the peer as /proc showed it, read once
+  SecretBytes in;                             // capacity; the first in_len bytes are received
   std::size_t in_len = 0;
   std::string out;  // answer frames not yet sent
   std::optional<SecretBytes> out_payload;
@@ -99,7 +99,7 @@ struct Connection {
 struct PendingAnswer {
   std::uint64_t conn = 0;
   pid_t pid = 0;
-  std::optional<audit::Actor> actor;
+  std::shared_ptr<const audit::Actor> actor;  // the connection's, once read
   audit::Event event;
   Message response;
   bool lock = false;  // the answer to 'lock': the agent locks before sending it
@@ -160,7 +160,7 @@ class Committer {
     events.reserve(batch.size());
     for (PendingAnswer& a : batch) {
       // Read here, off the loop: /proc costs more than most requests.
-      if (!a.actor) a.actor = audit::actor_of(a.pid);
+      if (!a.actor) a.actor = std::make_shared<const audit::Actor>(audit::actor_of(a.pid));
       a.event.actor = *a.actor;
       events.push_back(std::move(a.event));
     }
@@ -212,7 +212,7 @@ class Server {
   void on_readable(Connection& c);
   void pump(Connection& c);
   void dispatch(Connection& c, Message request);
-  void answer(Connection& c, const Message& response);
+  void answer(Connection& c, Message response);
   void flush(Connection& c);
   // Marks c for closing at the end of this turn of the loop, so no caller
   // is left holding a destroyed connection.
@@ -399,7 +399,7 @@ void Server::dispatch(Connection& c, Message request) {
     }
   }
   if (!recorded) {
-    answer(c, pending.response);
+    answer(c, std::move(pending.response));
     return;
   }
   pending.lock = *op == "lock" && st_.stop;
@@ -416,19 +416,19 @@ void Server::deliver_done() {
         std::lock_guard<std::mutex> lock(st_.mutex);
         lock_agent(st_, "lock");
       }
-      if (c) answer(*c, done.response);
+      if (c) answer(*c, std::move(done.response));
       shut_down(st_);
     }
     if (!c) continue;  // gone; the answer is wiped
     if (!c->actor) c->actor = std::move(done.actor);
     c->waiting = false;
-    answer(*c, done.response);
+    answer(*c, std::move(done.response));
     pump(*c);
     if (!c->closing && !c->waiting && !c->dead) on_readable(*c);
   }
 }
 
-void Server::answer(Connection& c, const Message& response) {
+void Server::answer(Connection& c, Message response) {
   auto frame = encode_message(response);
   if (!frame && frame.error().code == Code::invalid_input) {
     frame = encode_message(error_message(frame.error()));
@@ -439,7 +439,7 @@ void Server::answer(Connection& c, const Message& response) {
   }
   c.out = std::move(*frame);
   c.out_sent = 0;
-  if (response.payload) c.out_payload = response.payload->clone();
+  c.out_payload = std::move(response.payload);  // moved, not copied: it may hold values
   flush(c);
 }
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -51,17 +50,16 @@ bool any_search(const std::vector<std::unique_ptr<RE2>>& res, std::string_view t
   return false;
 }
 
-bool has_stopword(const std::vector<std::string>& words, std::string_view lower) {
+// Whether text holds one of words (lower case), ASCII case-insensitively.
+// No lower-cased copy: text is a match, and a match holds a secret.
+bool contains_any(std::string_view text, const std::vector<std::string>& words) {
+  auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+  };
   for (const auto& w : words) {
-    if (lower.find(w) != std::string_view::npos) return true;
+    if (std::search(text.begin(), text.end(), w.begin(), w.end(), same) != text.end()) return true;
   }
   return false;
-}
-
-std::string lower_of(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 struct Hit {
@@ -126,9 +124,7 @@ Result<Scanner> Scanner::build(RuleSet rules) {
   auto impl = std::make_unique<Impl>();
   impl->allow = TRY(compile_all(rules.allow.regexes, "global allow-list"));
   impl->allow_paths = TRY(compile_all(rules.allow.paths, "global allow-list paths"));
-  std::vector<unsigned> ids;
-  std::vector<unsigned> flags;
-  std::vector<std::string> patterns;
+  std::vector<unsigned> ids;  // the rules Hyperscan is asked to take
   for (std::size_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& r = rules.rules[i];
     Compiled c;
@@ -141,34 +137,30 @@ Result<Scanner> Scanner::build(RuleSet rules) {
     }
     c.allow = TRY(compile_all(r.allow.regexes, what + " allow-list"));
     c.paths = TRY(compile_all(r.allow.paths, what + " allow-list paths"));
-    // Hyperscan takes the regex alone first, so that one it cannot take
-    // falls back to RE2 without failing the whole database.
-    unsigned f = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
-    hs_database_t* one = nullptr;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile(r.regex.c_str(), f, HS_MODE_BLOCK, nullptr, &one, &err) == HS_SUCCESS) {
-      hs_free_database(one);
-      c.hyperscan = true;
-      ids.push_back(static_cast<unsigned>(i));
-      flags.push_back(f);
-      patterns.push_back(r.regex);
-    } else {
-      hs_free_compile_error(err);
-      ++impl->re2_only;
-    }
+    ids.push_back(static_cast<unsigned>(i));
     impl->compiled.push_back(std::move(c));
   }
-  if (!patterns.empty()) {
+  // One database of every rule; a rule Hyperscan refuses (the error names
+  // it) runs on RE2 alone, and the rest are compiled again without it.
+  const unsigned flag = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
+  while (!ids.empty()) {
     std::vector<const char*> exprs;
-    for (const auto& p : patterns) exprs.push_back(p.c_str());
+    for (unsigned id : ids) exprs.push_back(rules.rules[id].regex.c_str());
+    std::vector<unsigned> flags(ids.size(), flag);
     hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &impl->db,
-                         &err) != HS_SUCCESS) {
-      std::string message = err && err->message ? err->message : "unknown error";
-      hs_free_compile_error(err);
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
+                         HS_MODE_BLOCK, nullptr, &impl->db, &err) == HS_SUCCESS) {
+      for (unsigned id : ids) impl->compiled[id].hyperscan = true;
+      break;
+    }
+    int failed = err ? err->expression : -1;
+    std::string message = err && err->message ? err->message : "unknown error";
+    hs_free_compile_error(err);
+    if (failed < 0 || static_cast<std::size_t>(failed) >= ids.size()) {
       return fail(Code::invalid_input, fmt::format("cannot compile the rules: {}", message));
     }
+    ids.erase(ids.begin() + failed);
+    ++impl->re2_only;
   }
   impl->rules = std::move(rules);
   return Scanner(std::move(impl));
@@ -256,14 +248,10 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     std::string_view match = text.substr(cand.match_begin, cand.match_end - cand.match_begin);
     std::string_view secret = text.substr(cand.offset, cand.length);
     if (secret.empty()) continue;
-    if (!rule.keywords.empty()) {
-      std::string lower = lower_of(match);
-      if (!has_stopword(rule.keywords, lower)) continue;
-    }
+    if (!rule.keywords.empty() && !contains_any(match, rule.keywords)) continue;
     if (rule.entropy > 0 && shannon_entropy(secret) < rule.entropy) continue;
-    std::string lower = lower_of(secret);
-    if (has_stopword(im.rules.allow.stopwords, lower) ||
-        has_stopword(rule.allow.stopwords, lower)) {
+    if (contains_any(secret, im.rules.allow.stopwords) ||
+        contains_any(secret, rule.allow.stopwords)) {
       continue;
     }
     if (any_search(im.allow, secret) || any_search(c.allow, secret)) continue;
@@ -277,9 +265,12 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   });
   std::vector<Finding> kept;
   if (overlaps == Overlaps::keep) kept.swap(findings);
+  std::size_t longest = 0;             // of the findings kept so far
   for (const Finding& f : findings) {  // empty when kept
     bool drop = false;
-    for (auto it = kept.rbegin(); it != kept.rend() && it->offset + it->length > f.offset; ++it) {
+    // Kept findings are in order of offset; none starting more than the
+    // longest length before f can reach it.
+    for (auto it = kept.rbegin(); it != kept.rend() && it->offset + longest > f.offset; ++it) {
       bool overlap = f.offset < it->offset + it->length && it->offset < f.offset + f.length;
       if (!overlap) continue;
       const Rule& a = im.rules.rules[it->rule];
@@ -293,7 +284,11 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
       if (drop) break;
     }
     if (!drop) kept.push_back(f);
+    longest = std::max(longest, f.length);
   }
+  // A replacement may have moved a finding past its neighbours.
+  std::sort(kept.begin(), kept.end(),
+            [](const Finding& a, const Finding& b) { return a.offset < b.offset; });
   // Lines and columns, in one pass.
   std::size_t line = 1, line_start = 0, at = 0;
   for (Finding& f : kept) {

@@ -103,6 +103,27 @@ TEST(Rules, BadFilesFailWithTheirLine) {
   EXPECT_NE(built.error().message.find("rule a"), std::string::npos);
 }
 
+// A rule Hyperscan refuses (this one can match the empty string) runs on
+// RE2 alone; the others still go through the one database.
+TEST(Rules, RuleHyperscanRefusesRunsOnRe2) {
+  auto set = parse_rules(
+      "version: 1\nrules:\n"
+      "  - {id: empty-ok, regex: '(tok_[a-z]{4})?', secret_group: 1}\n"
+      "  - {id: plain, regex: 'key_([0-9]{6})', secret_group: 1}\n",
+      "r");
+  ASSERT_TRUE(set) << set.error().message;
+  auto built = Scanner::build(std::move(*set));
+  ASSERT_TRUE(built) << built.error().message;
+  EXPECT_EQ(built->re2_only(), 1u);
+  auto scratch = built->make_scratch();
+  std::string text = "a tok_abcd b key_123456\n";
+  auto found = built->scan(text, "", *scratch);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(text.substr(found[0].offset, found[0].length), "tok_abcd");
+  EXPECT_EQ(found[0].rule, 0u);
+  EXPECT_EQ(text.substr(found[1].offset, found[1].length), "123456");
+}
+
 TEST(Rules, EntropyOfUniformAndRepeated) {
   EXPECT_DOUBLE_EQ(shannon_entropy("aaaa"), 0.0);
   EXPECT_DOUBLE_EQ(shannon_entropy("abcd"), 2.0);

@@ -51,8 +51,10 @@ fuzz:
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$${name#fuzz_}; \
 	  echo "== $$name ($(FUZZ_SECONDS)s)"; \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$name; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus-$$name \
-	    $$( [ -d $$corpus ] && echo $$corpus ) 2>&1 | tail -n 3 || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+	    $(FUZZ_BUILD)/corpus-$$name $$( [ -d $$corpus ] && echo $$corpus ) \
+	    > $(FUZZ_BUILD)/$$name.log 2>&1; status=$$?; tail -n 3 $(FUZZ_BUILD)/$$name.log; \
+	  if [ $$status -ne 0 ]; then grep -E "ERROR|SUMMARY|#[0-9]+ " $(FUZZ_BUILD)/$$name.log | head -n 30; exit 1; fi; \
 	done
 
 demo: deps build

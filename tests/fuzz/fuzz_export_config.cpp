@@ -37,7 +37,9 @@ void check_endpoint(std::string_view text) {
   if (!url) return;
   std::string scheme = ward::to_lower(url->substr(0, 8));
   check(scheme.starts_with("https://") || scheme.starts_with("http://"));
-  check(url->find('@') == std::string::npos);
+  // No credentials: '@' may appear in the path, never in the authority.
+  std::string_view rest = std::string_view(*url).substr(scheme.starts_with("https://") ? 8 : 7);
+  check(rest.substr(0, rest.find_first_of("/?#")).find('@') == std::string_view::npos);
   for (char c : *url) check(c > ' ' && c < 0x7f);
 }
 

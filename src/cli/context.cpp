@@ -41,8 +41,8 @@ Result<std::string> Context::read_totp_code() const {
   return read_terminal_line("Two-factor code: ");
 }
 
-Result<std::vector<std::optional<std::string>>> vault_paths_of(AgentClient& agent,
-                                                              const std::vector<SecretBytes>& values) {
+Result<std::vector<std::optional<std::string>>> vault_paths_of(
+    AgentClient& agent, const std::vector<SecretBytes>& values) {
   std::vector<std::optional<std::string>> out(values.size());
   if (values.empty()) return out;
   std::vector<std::size_t> sizes;

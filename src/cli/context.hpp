@@ -71,8 +71,8 @@ Result<T> audited(audit::Event event, Result<T> result) {
 
 // The vault path holding each value, or nullopt, asked of the agent (which
 // compares keyed hashes; no value comes back).
-Result<std::vector<std::optional<std::string>>> vault_paths_of(AgentClient& agent,
-                                                              const std::vector<SecretBytes>& values);
+Result<std::vector<std::optional<std::string>>> vault_paths_of(
+    AgentClient& agent, const std::vector<SecretBytes>& values);
 
 // Checks the sealed 2FA setting of an unlocked vault: asks for a code and
 // records its counter so it cannot be used again. No-op when 2FA is off.

@@ -35,8 +35,8 @@ constexpr std::size_t kMaxConfigSize = 4 << 20;
 bool config_like(std::string_view path) {
   std::string name = to_lower(basename_of(std::string(path)));
   if (name == ".env" || name.starts_with(".env.") || name.ends_with(".env")) return true;
-  for (std::string_view ext : {".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".conf",
-                               ".properties"}) {
+  for (std::string_view ext :
+       {".yaml", ".yml", ".json", ".toml", ".ini", ".cfg", ".conf", ".properties"}) {
     if (name.ends_with(ext)) return true;
   }
   return false;
@@ -83,8 +83,8 @@ struct Move {
   std::string file;
   std::size_t line = 0;
   std::string rule;
-  std::string path;   // where the value goes in the vault
-  bool known = false;  // the vault already holds it there
+  std::string path;       // where the value goes in the vault
+  bool known = false;     // the vault already holds it there
   std::size_t value = 0;  // index into values
   std::size_t offset = 0, length = 0;
 };
@@ -132,14 +132,16 @@ Status cmd_import_scan(const Context& ctx, const ImportScanOptions& o) {
       for (std::size_t i = 0; i < values.size(); ++i) {
         if (values[i].view() == value) m.value = i;
       }
-      if (m.value == values.size()) values.push_back(SecretBytes::copy_of(value.data(), value.size()));
+      if (m.value == values.size())
+        values.push_back(SecretBytes::copy_of(value.data(), value.size()));
       m.path = segment_for(key_before(view, f.offset), m.rule);
       moves.push_back(std::move(m));
     }
     texts.push_back(std::move(text));
   }
   if (moves.empty()) {
-    fmt::print(stderr, "no secrets found in {} file{}\n", files.size(), files.size() == 1 ? "" : "s");
+    fmt::print(stderr, "no secrets found in {} file{}\n", files.size(),
+               files.size() == 1 ? "" : "s");
     return {};
   }
 

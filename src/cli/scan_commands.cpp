@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <memory>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -15,6 +15,7 @@
 #include "cli/output.hpp"
 #include "core/paths.hpp"
 #include "scan/git_source.hpp"
+#include "scan/gitleaks.hpp"
 #include "scan/processes.hpp"
 #include "scan/redact.hpp"
 #include "scan/report.hpp"
@@ -43,6 +44,12 @@ Result<Scanner> load_scanner(const Common& o) {
   RuleSet rules;
   if (o.config.empty()) {
     rules = TRY(default_rules());
+  } else if (o.config.ends_with(".toml")) {
+    GitleaksImport imported = TRY(load_gitleaks_config(o.config));
+    for (const std::string& skipped : imported.skipped) {
+      print_warning(fmt::format("{}: rule {} not used", o.config, skipped));
+    }
+    rules = std::move(imported.rules);
   } else {
     std::string text = TRY(read_file(o.config));
     rules = TRY(parse_rules(text, o.config));
@@ -58,7 +65,8 @@ Status label_managed(const Context& ctx, Found& found) {
   auto agent = TRY(ctx.agent());
   if (!agent) return {};
   auto paths = vault_paths_of(*agent, found.values);
-  if (!paths) return paths.error().code == Code::locked ? Status{} : Status(tl::unexpected(paths.error()));
+  if (!paths)
+    return paths.error().code == Code::locked ? Status{} : Status(tl::unexpected(paths.error()));
   for (std::size_t i = 0; i < paths->size(); ++i) {
     if ((*paths)[i]) found.exposures[i].managed = *(*paths)[i];
   }
@@ -77,8 +85,7 @@ Status report(Context& ctx, const Common& o, Source source, std::vector<Exposure
       shown.push_back(std::move(e));
     }
   }
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::string out;
   if (o.json) {
     out = to_json(shown, stats);
@@ -96,9 +103,9 @@ Status report(Context& ctx, const Common& o, Source source, std::vector<Exposure
   }
   std::fflush(stdout);
   if (!o.json && !o.sarif) {
-    std::string what = source == Source::process ? fmt::format("{} processes", stats.files)
-                                                 : fmt::format("{} files ({:.1f} MB)", stats.files,
-                                                               stats.bytes / 1e6);
+    std::string what = source == Source::process
+                           ? fmt::format("{} processes", stats.files)
+                           : fmt::format("{} files ({:.1f} MB)", stats.files, stats.bytes / 1e6);
     fmt::print(stderr, "{} secret{} found in {} in {:.2f}s{}\n", shown.size(),
                shown.size() == 1 ? "" : "s", what, stats.seconds,
                stats.suppressed ? fmt::format(" ({} suppressed)", stats.suppressed) : "");
@@ -119,10 +126,20 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   std::uint64_t unit = 1;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'k': case 'K': unit = 1ull << 10; break;
-      case 'm': case 'M': unit = 1ull << 20; break;
-      case 'g': case 'G': unit = 1ull << 30; break;
-      default: break;
+      case 'k':
+      case 'K':
+        unit = 1ull << 10;
+        break;
+      case 'm':
+      case 'M':
+        unit = 1ull << 20;
+        break;
+      case 'g':
+      case 'G':
+        unit = 1ull << 30;
+        break;
+      default:
+        break;
     }
     if (unit != 1) text.remove_suffix(1);
   }
@@ -402,8 +419,18 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
       Found here;
       scan_text(scanner, *scratch, text, origin, here, true);
       std::vector<Replacement> edits;
+      // A database's lengths are structure, and an agent's settings file is
+      // what it runs with: those are reported, never rewritten.
+      bool rewritable = t.kind == TranscriptKind::history;
       for (const Exposure& e : here.exposures) {
-        if (o.redact && !suppressions.suppressed(e)) edits.push_back({e.offset, e.extent, mask_for(e)});
+        if (o.redact && rewritable && !suppressions.suppressed(e)) {
+          edits.push_back({e.offset, e.extent, mask_for(e)});
+        }
+      }
+      if (o.redact && !rewritable && !here.exposures.empty()) {
+        print_warning(
+            fmt::format("{}: not redacted ({}); rotate what it holds", printable(t.path),
+                        t.kind == TranscriptKind::database ? "a database" : "a settings file"));
       }
       if (!edits.empty()) {
         std::sort(edits.begin(), edits.end(),
@@ -468,12 +495,14 @@ Result<std::string> hooks_dir(std::string dir) {
     if (dir == "/" || dir.empty()) break;
     dir = dirname_of(dir);
   }
-  return fail(Code::not_found, "not inside a git repository", "run it in the repository's work tree");
+  return fail(Code::not_found, "not inside a git repository",
+              "run it in the repository's work tree");
 }
 
 Status cmd_hook_install(const std::string& hook, bool force) {
   if (hook != "pre-commit") {
-    return fail(Code::usage, fmt::format("unknown hook '{}'", hook), "ward hook install pre-commit");
+    return fail(Code::usage, fmt::format("unknown hook '{}'", hook),
+                "ward hook install pre-commit");
   }
   std::string dir = TRY(hooks_dir("."));
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return errno_error(Code::io, dir);
@@ -554,7 +583,8 @@ void register_scan_commands(CLI::App& app, Context& ctx) {
     };
   });
 
-  auto* shell = scan->add_subcommand("shell", "Scan the environments and command lines of your processes");
+  auto* shell =
+      scan->add_subcommand("shell", "Scan the environments and command lines of your processes");
   auto so = std::make_shared<ShellOptions>();
   add_common(shell, so->common, false);
   shell->add_flag("--summary", so->summary, "One line per process with how many secrets it holds");
@@ -577,7 +607,8 @@ void register_scan_commands(CLI::App& app, Context& ctx) {
 
   auto* hook = app.add_subcommand("hook", "Install git hooks");
   hook->require_subcommand(1);
-  auto* install = hook->add_subcommand("install", "Install a hook: pre-commit scans staged changes");
+  auto* install =
+      hook->add_subcommand("install", "Install a hook: pre-commit scans staged changes");
   auto name = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   install->add_option("hook", *name, "The hook (pre-commit)")->required();

@@ -115,8 +115,7 @@ void store_cached(const std::string& dir, const std::string& path, const hs_data
                   const std::vector<unsigned>& ids) {
   char* bytes = nullptr;
   std::size_t size = 0;
-  if (!ensure_private_dir(dir) ||
-      hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) {
+  if (!ensure_private_dir(dir) || hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) {
     return;
   }
   std::string out(kCacheMagic);
@@ -345,30 +344,34 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   });
   std::vector<Finding> kept;
   if (overlaps == Overlaps::keep) kept.swap(findings);
-  std::size_t longest = 0;             // of the findings kept so far
-  for (const Finding& f : findings) {  // empty when kept
+  constexpr std::size_t kGone = SIZE_MAX;  // a kept finding a later specific one displaced
+  std::size_t longest = 0;                 // of the findings kept so far
+  for (const Finding& f : findings) {      // empty when kept
+    const Rule& b = im.rules.rules[f.rule];
     bool drop = false;
     // Kept findings are in order of offset; none starting more than the
     // longest length before f can reach it.
     for (auto it = kept.rbegin(); it != kept.rend() && it->offset + longest > f.offset; ++it) {
       bool overlap = f.offset < it->offset + it->length && it->offset < f.offset + f.length;
-      if (!overlap) continue;
+      if (it->rule == kGone || !overlap) continue;
       const Rule& a = im.rules.rules[it->rule];
-      const Rule& b = im.rules.rules[f.rule];
-      if (b.generic() && !a.generic()) drop = true;
-      if (!drop && a.generic() && !b.generic()) {
-        *it = f;  // the specific rule replaces the generic one
-        drop = true;
+      if (b.generic() && !a.generic()) {
+        drop = true;  // a specific rule already has these bytes
+        break;
       }
-      if (!drop && it->offset == f.offset && it->length == f.length) drop = true;
-      if (drop) break;
+      if (a.generic() && !b.generic()) {
+        it->rule = kGone;  // every generic finding f overlaps goes, not just one
+        continue;
+      }
+      if (it->offset == f.offset && it->length == f.length) {
+        drop = true;  // the same span: the first rule in file order has it
+        break;
+      }
     }
     if (!drop) kept.push_back(f);
     longest = std::max(longest, f.length);
   }
-  // A replacement may have moved a finding past its neighbours.
-  std::sort(kept.begin(), kept.end(),
-            [](const Finding& a, const Finding& b) { return a.offset < b.offset; });
+  std::erase_if(kept, [](const Finding& f) { return f.rule == kGone; });
   // Lines and columns, in one pass.
   std::size_t line = 1, line_start = 0, at = 0;
   for (Finding& f : kept) {

@@ -33,10 +33,14 @@ std::string location(const Exposure& e) {
 
 std::string_view source_name(Source source) {
   switch (source) {
-    case Source::file: return "file";
-    case Source::git: return "git";
-    case Source::process: return "process";
-    case Source::agent: return "agent";
+    case Source::file:
+      return "file";
+    case Source::git:
+      return "git";
+    case Source::process:
+      return "process";
+    case Source::agent:
+      return "agent";
   }
   return "file";
 }
@@ -154,27 +158,26 @@ std::string to_sarif(const std::vector<Exposure>& found) {
     std::string where = e.source == Source::git
                             ? fmt::format(" in commit {}", short_commit(e.commit))
                             : std::string();
-    json r = {
-        {"ruleId", e.rule},
-        {"ruleIndex", index[e.rule]},
-        {"level", "error"},
-        {"message", {{"text", fmt::format("{}{}: {}", e.description, where, e.preview())}}},
-        {"locations",
-         json::array({{{"physicalLocation",
-                        {{"artifactLocation", {{"uri", e.path.empty() ? e.process : e.path}}},
-                         {"region", region}}}}})},
-        {"partialFingerprints", {{"wardFingerprint/v1", e.fingerprint}}}};
+    json r = {{"ruleId", e.rule},
+              {"ruleIndex", index[e.rule]},
+              {"level", "error"},
+              {"message", {{"text", fmt::format("{}{}: {}", e.description, where, e.preview())}}},
+              {"locations",
+               json::array({{{"physicalLocation",
+                              {{"artifactLocation", {{"uri", e.path.empty() ? e.process : e.path}}},
+                               {"region", region}}}}})},
+              {"partialFingerprints", {{"wardFingerprint/v1", e.fingerprint}}}};
     results.push_back(std::move(r));
   }
   json sarif = {
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},
-      {"runs", json::array({{{"tool",
-                              {{"driver",
-                                {{"name", "ward"},
-                                 {"version", WARD_VERSION},
-                                 {"rules", std::move(rules)}}}}},
-                             {"results", std::move(results)}}})}};
+      {"runs",
+       json::array(
+           {{{"tool",
+              {{"driver",
+                {{"name", "ward"}, {"version", WARD_VERSION}, {"rules", std::move(rules)}}}}},
+             {"results", std::move(results)}}})}};
   return sarif.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -184,7 +187,8 @@ std::vector<std::vector<std::string>> to_table(const std::vector<Exposure>& foun
   switch (source) {
     case Source::file:
       rows.push_back({"LOCATION", "RULE", "PREVIEW", "MANAGED"});
-      for (const Exposure& e : found) rows.push_back({location(e), e.rule, e.preview(), managed(e)});
+      for (const Exposure& e : found)
+        rows.push_back({location(e), e.rule, e.preview(), managed(e)});
       break;
     case Source::git:
       rows.push_back({"COMMIT", "AUTHOR", "LOCATION", "RULE", "PREVIEW"});
@@ -195,8 +199,8 @@ std::vector<std::vector<std::string>> to_table(const std::vector<Exposure>& foun
     case Source::process:
       rows.push_back({"PID", "PROCESS", "VARIABLE", "DETECTOR", "PREVIEW", "MANAGED"});
       for (const Exposure& e : found) {
-        rows.push_back({std::to_string(e.pid), e.process, e.variable, e.rule, e.preview(),
-                        managed(e)});
+        rows.push_back(
+            {std::to_string(e.pid), e.process, e.variable, e.rule, e.preview(), managed(e)});
       }
       break;
     case Source::agent:

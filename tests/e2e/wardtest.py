@@ -9,8 +9,8 @@ import tempfile
 import time
 import unittest
 
-WARD = os.environ.get("WARD_BIN") or os.path.join(
-    os.path.dirname(__file__), "..", "..", "build", "ward")
+WARD = os.path.abspath(os.environ.get("WARD_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "ward"))
 PASSPHRASE = "correct horse battery staple e2e"
 
 # Environment markers of AI agents: removed so tests start from a clean slate.

@@ -66,5 +66,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(all.count({f.rule, f.offset, f.length}) == 1);
     if (i > 0) check(resolved[i - 1].offset <= f.offset);
   }
+  // Resolved: no generic finding overlaps a specific one, and no span is
+  // reported twice.
+  const auto& rules = s.rules().rules;
+  for (std::size_t i = 0; i < resolved.size(); ++i) {
+    for (std::size_t j = i + 1; j < resolved.size(); ++j) {
+      const auto& a = resolved[i];
+      const auto& b = resolved[j];
+      if (b.offset >= a.offset + a.length) continue;
+      check(!(a.offset == b.offset && a.length == b.length));
+      check(rules[a.rule].generic() == rules[b.rule].generic() || b.offset >= a.offset + a.length ||
+            a.offset >= b.offset + b.length);
+    }
+  }
   return 0;
 }

@@ -85,7 +85,11 @@ void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_vi
     if (allowed_inline(text, f.offset)) continue;
     keep(exposure_for(scanner, f, text, origin), text.substr(f.offset, f.length));
   }
-  for (const Decoded& d : decode_runs(text)) {
+  for (Decoded& d : decode_runs(text)) {
+    struct Wipe {
+      std::string& s;
+      ~Wipe() { std::fill(s.begin(), s.end(), '\0'); }
+    } wipe{d.text};
     if (allowed_inline(text, d.offset)) continue;
     auto [line, column] = line_column(text, d.offset);
     for (const Finding& f : scanner.scan(d.text, origin.base.path, scratch)) {

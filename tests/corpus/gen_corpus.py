@@ -842,6 +842,9 @@ FILLER["js"] = (
         (2, "const apiKey = process.env.{=CONST}_API_KEY;\nconst token = localStorage.getItem('{=w}Token');\n"),
         (1, "const script = document.createElement('script');\nscript.src = 'https://cdn.{=w}.com/{=w}.min.js';\n"
             "script.integrity = 'sha384-{=b64}';\nscript.crossOrigin = 'anonymous';\n"),
+        (1, "!function(e,t){var n=t.{=w},r={=num},o=\"{=iD}\";function i(e){return e&&e.__esModule?e.default:e}"
+            "e.exports={{=iD}:function(t){return n(t,r)},{=iD}:o,img:\"data:image/png;base64,{=b64}{=b64}\","
+            "v:\"{=ver}\",h:\"{=md5}\"}}(module,{{=w}:require(\"{=npm}\")});\n"),
         (3, "export default function {=Id}({ {=iD}, {=iD} }) {\n  const [{=iD}, set{=Id}] = useState(null);\n"
             "  useEffect(() => {\n    {=iD}({=iD}).then(set{=Id});\n  }, [{=iD}]);\n"
             "  return <div className=\"{=w}-{=w}\">{{=iD}}</div>;\n}\n"),
@@ -1030,11 +1033,13 @@ def _json_value(f, rng, depth):
                        lambda: f["email"], lambda: f["Sentence"]))()
 
 
-def _json_members(f, rng):
-    """One top-level member, pretty-printed (no trailing comma)."""
+def _json_members(f, rng, seen):
+    """One top-level member, pretty-printed (no trailing comma); its name not
+    in seen."""
     name = rng.choice(("id", "uuid", "commit", "sha", "etag", "created_at", "node_id", "checksum"))
-    if rng.random() < 0.5:
+    while name in seen:
         name = f["id"]
+    seen.add(name)
     value = {"id": f["uuid"], "uuid": f["uuid"], "commit": f["sha"], "sha": f["sha"],
              "etag": '"%s"' % f["md5"], "created_at": f["ts"], "node_id": f["b64s"],
              "checksum": "sha256:" + f["sha256"]}.get(name)
@@ -1295,9 +1300,9 @@ _SPACED = {"py", "js", "ts", "go", "java", "yaml", "md", "ini", "toml", "sh", "d
 def _render(ftype, budget, inserts, rng, f):
     """A file's lines and its truth entries [(entry, line, first, last)], 1-based."""
     if ftype == "json":
-        body, size = [], 0
+        body, size, seen = [], 0, set()
         while size < budget:
-            m = _json_members(f, rng)
+            m = _json_members(f, rng, seen)
             body.append(m)
             size += sum(len(x) + 1 for x in m)
         head, tail = ["{"], ["}"]

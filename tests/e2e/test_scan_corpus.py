@@ -4,6 +4,7 @@ truth, every planted kind found, exit status 1, and no planted value
 anywhere in what ward prints. Scanning needs no vault: ward runs with a
 throwaway home and config so nothing of the user's leaks in."""
 
+import base64
 import json
 import os
 import shutil
@@ -92,6 +93,68 @@ class ScanCorpus(unittest.TestCase):
         printed = self.proc.stdout + self.proc.stderr
         leaked = sorted(set(s["kind"] for s in self.truth["secrets"] if s["secret"].encode() in printed))
         self.assertEqual(leaked, [])
+
+
+class CorpusScoring(unittest.TestCase):
+    """The generator and the scoring themselves, without ward."""
+
+    def test_same_seed_same_tree_and_truth(self):
+        def digest(seed):
+            tmp = tempfile.mkdtemp(prefix="ward-corpus-")
+            try:
+                truth = gen_corpus.generate(os.path.join(tmp, "tree"), 200000, seed,
+                                            os.path.join(tmp, "truth.json"))
+                files = {}
+                for dirpath, _, names in os.walk(os.path.join(tmp, "tree")):
+                    for n in names:
+                        with open(os.path.join(dirpath, n), "rb") as fh:
+                            files[os.path.relpath(os.path.join(dirpath, n), tmp)] = fh.read()
+                return truth, files
+            finally:
+                shutil.rmtree(tmp)
+        a, b, c = digest(3), digest(3), digest(4)
+        self.assertEqual(a, b)
+        self.assertNotEqual(a[1], c[1])
+        truth, files = a
+        self.assertEqual(len(files), truth["files"])
+        for s in truth["secrets"]:
+            lines = files["tree/" + s["path"]].decode().split("\n")
+            block = "\n".join(lines[s["first_line"] - 1:s["end_line"]])
+            if s["encoding"] == "base64":
+                self.assertIn(base64.b64encode(s["secret"].encode()).decode(), lines[s["line"] - 1])
+            else:
+                self.assertIn(s["secret"].split("\n")[0], lines[s["line"] - 1])
+                self.assertTrue(s["secret"] in block or "\n" in s["secret"], s)
+
+    def test_score_counts_blocks_decoys_and_filler(self):
+        truth = {"secrets": [
+            {"path": "a.env", "line": 2, "first_line": 2, "end_line": 2, "kind": "github-pat",
+             "secret": "s1", "encoding": None},
+            {"path": "k.pem", "line": 1, "first_line": 1, "end_line": 5, "kind": "private-key-rsa",
+             "secret": "s2", "encoding": None},
+            {"path": "a.env", "line": 9, "first_line": 9, "end_line": 9, "kind": "gcp-api-key",
+             "secret": "s3", "encoding": None}],
+            "decoys": [{"path": "a.env", "line": 4, "first_line": 4, "end_line": 4, "kind": "dummy"}]}
+        findings = [("a.env", 2, "generic-api-key"), ("a.env", 2, "github-pat"), ("k.pem", 3, "x"),
+                    ("a.env", 4, "generic-api-key"), ("a.env", 5, "generic-api-key"),
+                    ("b.env", 2, "github-pat")]
+        r = gen_corpus.score(truth, findings)
+        self.assertEqual((r["planted"], r["found"], r["true_positives"], r["false_positives"]), (3, 2, 3, 3))
+        self.assertEqual(dict(r["false_positives_by_cause"]), {"dummy": 1, "filler": 2})
+        self.assertEqual(r["kinds"]["github-pat"], {"planted": 1, "found": 1, "exact": 1})
+        self.assertEqual(r["kinds"]["private-key-rsa"], {"planted": 1, "found": 1, "exact": 0})
+        self.assertEqual(list(r["missed_kinds"]), ["gcp-api-key"])
+        self.assertAlmostEqual(r["recall"], 2 / 3.0)
+        self.assertAlmostEqual(r["precision"], 0.5)
+
+    def test_rules_parse_like_the_rules_file_says(self):
+        rules = gen_corpus.Rules()
+        self.assertGreaterEqual(len(rules.rules), 150)
+        for rule in rules.rules:
+            for text, secret in rule.positives:
+                self.assertTrue(gen_corpus.rule_finds(rules, rule, text, secret), (rule.id, text))
+            for text in rule.negatives:
+                self.assertEqual(gen_corpus.rule_findings(rules, rule, text), [], (rule.id, text))
 
 
 if __name__ == "__main__":

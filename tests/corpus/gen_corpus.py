@@ -575,6 +575,7 @@ LINE_FORMS = {
     "url": [("env", "DATABASE_URL={L}", 3), ("yaml", "url: {L}", 3), ("py", 'DSN = "{L}"', 3),
             ("log", "{ts} INFO connecting to {L}", 2), ("properties", "spring.datasource.url={L}", 1)],
     "npmrc": [("npmrc", "{L}", 1)],
+    "netrc": [("netrc", "{L}", 3), ("txt", "{L}", 1)],
     "code": [("py", "{L}", 4), ("js", "{L}", 4), ("ts", "{L}", 2), ("go", "\t{L}", 1), ("java", "        {L}", 1)],
     "other": [("log", "{ts} INFO {L}", 3), ("md", "```\n{L}\n```", 2), ("txt", "{L}", 2),
               ("yaml", "{L}", 2), ("env", "{L}", 2)],
@@ -603,6 +604,8 @@ def _shape(text):
     s = text.strip()
     if s.startswith("//") and ":_" in s:
         return "npmrc"
+    if s.startswith("machine "):
+        return "netrc"
     if s.startswith("{"):
         return "json_line"
     if s.startswith('"'):

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <map>
+
+#include <sodium.h>
 
 #include <fmt/format.h>
 
@@ -233,6 +236,52 @@ Result<Message> handle_mask_values(AgentState& st, const Peer&, Message&, audit:
   return m;
 }
 
+// ward scan's question "is this value one of the vault's?": candidates
+// (the payload cut at sizes) against every current value, compared by a
+// hash keyed per request, so the answer is a path or null per candidate and
+// no value leaves the agent. The matched paths are the event's secrets.
+Result<Message> handle_match(AgentState& st, const Peer&, Message& req, audit::Event& ev) {
+  auto sizes = req.body.find("sizes");
+  if (sizes == req.body.end() || !sizes->is_array()) return fail(Code::protocol, "no sizes");
+  std::size_t total = 0;
+  for (const auto& n : *sizes) {
+    if (!n.is_number_unsigned()) return fail(Code::protocol, "bad size");
+    total += n.get<std::size_t>();
+  }
+  std::size_t payload_size = req.payload ? req.payload->size() : 0;
+  if (total != payload_size) return fail(Code::protocol, "sizes do not add up to the payload");
+  SecretBytes key = SecretBytes::random(32);
+  auto keyed = [&](std::span<const std::uint8_t> value) {
+    std::array<std::uint8_t, 32> h{};
+    crypto_generichash(h.data(), h.size(), value.data(), value.size(), key.data(), key.size());
+    return h;
+  };
+  std::map<std::array<std::uint8_t, 32>, std::string> known;
+  for (const auto& info : TRY(st.vault->store().list(""))) {
+    SecretBytes value = TRY(st.vault->get(info.path));
+    known.emplace(keyed(std::span(value.data(), value.size())), info.path);
+  }
+  nlohmann::json paths = nlohmann::json::array();
+  std::size_t at = 0;
+  for (const auto& n : *sizes) {
+    std::size_t size = n.get<std::size_t>();
+    auto it = known.find(keyed(std::span(req.payload->data() + at, size)));
+    at += size;
+    if (it == known.end()) {
+      paths.push_back(nullptr);
+      continue;
+    }
+    paths.push_back(it->second);
+    if (std::find(ev.secrets.begin(), ev.secrets.end(), it->second) == ev.secrets.end()) {
+      ev.secrets.push_back(it->second);
+    }
+  }
+  ev.reason = fmt::format("{} candidates", sizes->size());
+  Message m = ok_message();
+  m.body["paths"] = std::move(paths);
+  return m;
+}
+
 // HMAC of a message under a key derived from the vault key for one purpose,
 // so plain files (the trust store) can be authenticated by the user's vault.
 Result<Message> handle_mac(AgentState& st, const Peer& peer, Message& req, audit::Event&) {
@@ -324,7 +373,7 @@ Result<Message> handle_audit_anchor(AgentState& st, const Peer&, Message&, audit
   return m;
 }
 
-constexpr std::array<Handler, 15> kHandlers = {{
+constexpr std::array<Handler, 16> kHandlers = {{
     {"status", nullptr, false, Activity::ignored, handle_status},
     {"lock", "lock", false, Activity::ignored, handle_lock},
     {"get", "get", true, Activity::counts, handle_get},
@@ -337,6 +386,7 @@ constexpr std::array<Handler, 15> kHandlers = {{
     {"env_open", "env.decrypt", true, Activity::counts, handle_env_open},
     {"mask_values", "mask.values", true, Activity::counts, handle_mask_values},
     {"mac", nullptr, true, Activity::counts, handle_mac},
+    {"match", "scan.match", true, Activity::counts, handle_match},
     {"restrict", nullptr, true, Activity::ignored, handle_restrict},
     {"grant", "run", true, Activity::counts, handle_grant},
     {"audit_anchor", nullptr, true, Activity::ignored, handle_audit_anchor},

@@ -41,4 +41,34 @@ Result<std::string> Context::read_totp_code() const {
   return read_terminal_line("Two-factor code: ");
 }
 
+Result<std::vector<std::optional<std::string>>> vault_paths_of(AgentClient& agent,
+                                                              const std::vector<SecretBytes>& values) {
+  std::vector<std::optional<std::string>> out(values.size());
+  if (values.empty()) return out;
+  std::vector<std::size_t> sizes;
+  std::size_t total = 0;
+  for (const SecretBytes& v : values) {
+    sizes.push_back(v.size());
+    total += v.size();
+  }
+  SecretBytes payload(total);
+  std::size_t at = 0;
+  for (const SecretBytes& v : values) {
+    std::copy(v.data(), v.data() + v.size(), payload.data() + at);
+    at += v.size();
+  }
+  Message req;
+  req.body = {{"op", "match"}, {"sizes", sizes}};
+  req.payload = std::move(payload);
+  Message answer = TRY(agent.call(req));
+  const auto& paths = answer.body["paths"];
+  if (!paths.is_array() || paths.size() != values.size()) {
+    return fail(Code::protocol, "the agent's answer to match does not fit the request");
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (paths[i].is_string()) out[i] = paths[i].get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace ward::cli

@@ -27,6 +27,9 @@ struct Context {
   // The exit code when action succeeds: ward run's child's, 1 when `ward
   // audit suspicious` found something.
   int exit_code = 0;
+  // When set, the exit code of every error (ward scan: 2, so 1 always means
+  // "found").
+  int error_exit_code = 0;
 
   // Opens the vault file (no key needed).
   Result<Store> open_store() const;
@@ -47,6 +50,7 @@ void register_import_commands(CLI::App& app, Context& ctx);
 void register_run_commands(CLI::App& app, Context& ctx);
 void register_env_commands(CLI::App& app, Context& ctx);
 void register_audit_commands(CLI::App& app, Context& ctx);
+void register_scan_commands(CLI::App& app, Context& ctx);
 // ward audit's groups: tail/show/query/verify; suspicious/report; export.
 void register_audit_read_commands(CLI::App& audit, Context& ctx);
 void register_audit_analysis_commands(CLI::App& audit, Context& ctx);
@@ -64,6 +68,11 @@ Result<T> audited(audit::Event event, Result<T> result) {
   if (result && !recorded) return tl::unexpected(recorded.error());
   return result;
 }
+
+// The vault path holding each value, or nullopt, asked of the agent (which
+// compares keyed hashes; no value comes back).
+Result<std::vector<std::optional<std::string>>> vault_paths_of(AgentClient& agent,
+                                                              const std::vector<SecretBytes>& values);
 
 // Checks the sealed 2FA setting of an unlocked vault: asks for a code and
 // records its counter so it cannot be used again. No-op when 2FA is off.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.hpp"
+#include "cli/import_scan.hpp"
 #include "cli/output.hpp"
 #include "core/paths.hpp"
 #include "crypto/secret_io.hpp"
@@ -17,6 +18,7 @@ namespace {
 
 struct ImportOptions {
   std::string file;
+  std::string scan;  // --scan PATH
   std::string prefix;
   bool dry_run = false;
 };
@@ -138,10 +140,22 @@ void register_import_commands(CLI::App& app, Context& ctx) {
   auto* import_cmd = app.add_subcommand(
       "import", "Copy the values of a .env file into the vault and print the template");
   auto io = std::make_shared<ImportOptions>();
-  import_cmd->add_option("file", io->file, "The dotenv file")->required();
+  import_cmd->add_option("file", io->file, "The dotenv file");
+  import_cmd->add_option("--scan", io->scan,
+                         "Find secrets in this config file or directory (dotenv, YAML, JSON, "
+                         "TOML, ini), store them and rewrite the files to ${ward:PATH}");
   import_cmd->add_option("--prefix", io->prefix, "Store under this path prefix");
   import_cmd->add_flag("--dry-run", io->dry_run, "Show what would be stored; store nothing");
-  import_cmd->callback([&ctx, io] { ctx.action = [&ctx, io] { return cmd_import(ctx, *io); }; });
+  import_cmd->callback([&ctx, io] {
+    ctx.action = [&ctx, io]() -> Status {
+      if (io->file.empty() == io->scan.empty()) {
+        return fail(Code::usage, "give either a dotenv FILE or --scan PATH",
+                    "ward import .env, or ward import --scan config/");
+      }
+      if (!io->scan.empty()) return cmd_import_scan(ctx, {io->scan, io->prefix, io->dry_run});
+      return cmd_import(ctx, *io);
+    };
+  });
 
   auto* passwd =
       app.add_subcommand("passwd", "Change the vault passphrase (re-wraps the key only)");

@@ -85,6 +85,7 @@ int run(int argc, char** argv) {
   ward::cli::register_run_commands(app, ctx);
   ward::cli::register_env_commands(app, ctx);
   ward::cli::register_audit_commands(app, ctx);
+  ward::cli::register_scan_commands(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for a command");
   std::vector<std::string> topic;
@@ -135,7 +136,7 @@ int run(int argc, char** argv) {
   ward::Status status = ctx.action();
   if (!status) {
     ward::cli::print_error(status.error());
-    return ward::exit_code_for(status.error().code);
+    return ctx.error_exit_code ? ctx.error_exit_code : ward::exit_code_for(status.error().code);
   }
   return ctx.exit_code;
 }

@@ -17,12 +17,16 @@ std::string env_or_empty(const char* name) {
   return v && *v ? std::string(v) : std::string();
 }
 
+}  // namespace
+
 std::string home_dir() {
   std::string home = env_or_empty("HOME");
   if (!home.empty()) return home;
   if (const passwd* pw = getpwuid(geteuid())) return pw->pw_dir;
   return "/";
 }
+
+namespace {
 
 std::string xdg(const char* var, const char* fallback) {
   std::string v = env_or_empty(var);
@@ -57,6 +61,10 @@ std::string config_dir() {
 std::string user_config_path() {
   return config_dir() + "/config.yaml";
 }
+std::string cache_dir() {
+  return xdg("XDG_CACHE_HOME", "/.cache") + "/ward";
+}
+
 std::string state_dir() {
   return xdg("XDG_STATE_HOME", "/.local/state") + "/ward";
 }

@@ -20,6 +20,11 @@ std::string user_config_path();
 constexpr std::size_t kMaxUserConfigSize = 1 << 20;
 // $XDG_STATE_HOME/ward, else ~/.local/state/ward.
 std::string state_dir();
+// $XDG_CACHE_HOME/ward, else ~/.cache/ward: what can be rebuilt (the
+// compiled scan rules).
+std::string cache_dir();
+// The user's home directory ($HOME, else the password database).
+std::string home_dir();
 // The directory holding the agent socket (created 0700 by the agent).
 std::string runtime_dir();
 // The agent socket. With the default home: runtime_dir()/agent.sock. With an

@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
+
+#include "crypto/digest.hpp"
+#include "util/file.hpp"
 
 namespace ward::scan {
 
@@ -60,6 +64,71 @@ bool contains_any(std::string_view text, const std::vector<std::string>& words) 
     if (std::search(text.begin(), text.end(), w.begin(), w.end(), same) != text.end()) return true;
   }
   return false;
+}
+
+constexpr unsigned kHyperscanFlags = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
+constexpr std::string_view kCacheMagic = "ward-hs-cache-1\n";
+
+// The cache file's name: a digest of everything the compiled database
+// depends on.
+std::string cache_file(const std::string& dir, const RuleSet& rules) {
+  Sha256 h;
+  h.update(kCacheMagic).update(hs_version());
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) == HS_SUCCESS) {
+    h.update(fmt::format("{}:{}", platform.tune, platform.cpu_features));
+  }
+  for (const Rule& r : rules.rules) h.update(fmt::format("{}:", r.regex.size())).update(r.regex);
+  Digest d = h.finish();
+  return dir + "/rules-" + to_hex(std::span(d.data(), 16)) + ".hs";
+}
+
+// A cached database: the magic, the number of rules it holds and their
+// ids (u32, native order), then hs_serialize_database's bytes.
+hs_database_t* load_cached(const std::string& path, std::size_t rule_count,
+                           std::vector<unsigned>& ids) {
+  auto file = MappedFile::open(path);
+  if (!file) return nullptr;
+  std::string_view bytes = file->view();
+  if (!bytes.starts_with(kCacheMagic)) return nullptr;
+  bytes.remove_prefix(kCacheMagic.size());
+  std::uint32_t n = 0;
+  if (bytes.size() < sizeof n) return nullptr;
+  std::memcpy(&n, bytes.data(), sizeof n);
+  bytes.remove_prefix(sizeof n);
+  if (n == 0 || n > rule_count || bytes.size() < n * sizeof(std::uint32_t)) return nullptr;
+  std::vector<unsigned> loaded(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::uint32_t id = 0;
+    std::memcpy(&id, bytes.data() + i * sizeof id, sizeof id);
+    if (id >= rule_count || (i > 0 && id <= loaded[i - 1])) return nullptr;
+    loaded[i] = id;
+  }
+  bytes.remove_prefix(n * sizeof(std::uint32_t));
+  hs_database_t* db = nullptr;
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return nullptr;
+  ids = std::move(loaded);
+  return db;
+}
+
+void store_cached(const std::string& dir, const std::string& path, const hs_database_t* db,
+                  const std::vector<unsigned>& ids) {
+  char* bytes = nullptr;
+  std::size_t size = 0;
+  if (!ensure_private_dir(dir) ||
+      hs_serialize_database(db, &bytes, &size) != HS_SUCCESS) {
+    return;
+  }
+  std::string out(kCacheMagic);
+  auto n = static_cast<std::uint32_t>(ids.size());
+  out.append(reinterpret_cast<const char*>(&n), sizeof n);
+  for (unsigned id : ids) {
+    auto v = static_cast<std::uint32_t>(id);
+    out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  out.append(bytes, size);
+  std::free(bytes);
+  if (auto file = AtomicFile::create(path, 0600); file && file->write(out)) (void)file->commit();
 }
 
 struct Hit {
@@ -120,7 +189,7 @@ std::size_t Scanner::re2_only() const {
   return impl_->re2_only;
 }
 
-Result<Scanner> Scanner::build(RuleSet rules) {
+Result<Scanner> Scanner::build(RuleSet rules, const std::string& cache_dir) {
   auto impl = std::make_unique<Impl>();
   impl->allow = TRY(compile_all(rules.allow.regexes, "global allow-list"));
   impl->allow_paths = TRY(compile_all(rules.allow.paths, "global allow-list paths"));
@@ -140,9 +209,19 @@ Result<Scanner> Scanner::build(RuleSet rules) {
     ids.push_back(static_cast<unsigned>(i));
     impl->compiled.push_back(std::move(c));
   }
+  std::string cached = cache_dir.empty() ? std::string() : cache_file(cache_dir, rules);
+  if (!cached.empty()) {
+    std::vector<unsigned> held;
+    if ((impl->db = load_cached(cached, rules.rules.size(), held))) {
+      for (unsigned id : held) impl->compiled[id].hyperscan = true;
+      impl->re2_only = rules.rules.size() - held.size();
+      impl->rules = std::move(rules);
+      return Scanner(std::move(impl));
+    }
+  }
   // One database of every rule; a rule Hyperscan refuses (the error names
   // it) runs on RE2 alone, and the rest are compiled again without it.
-  const unsigned flag = HS_FLAG_MULTILINE | HS_FLAG_SOM_LEFTMOST;
+  const unsigned flag = kHyperscanFlags;
   while (!ids.empty()) {
     std::vector<const char*> exprs;
     for (unsigned id : ids) exprs.push_back(rules.rules[id].regex.c_str());
@@ -162,6 +241,7 @@ Result<Scanner> Scanner::build(RuleSet rules) {
     ids.erase(ids.begin() + failed);
     ++impl->re2_only;
   }
+  if (impl->db && !cached.empty()) store_cached(cache_dir, cached, impl->db, ids);
   impl->rules = std::move(rules);
   return Scanner(std::move(impl));
 }

@@ -33,8 +33,12 @@ double shannon_entropy(std::string_view bytes);
 class Scanner {
  public:
   // Compiles every rule (and every allow-list regex); invalid_input naming
-  // the rule whose regex neither Hyperscan nor RE2 accepts.
-  static Result<Scanner> build(RuleSet rules);
+  // the rule whose regex neither Hyperscan nor RE2 accepts. With a cache
+  // directory, the Hyperscan database (a second to compile, milliseconds to
+  // load) is kept there under a digest of the rules, Hyperscan's version and
+  // the CPU's features, and reused; a cache that cannot be read or written
+  // is passed over, never an error.
+  static Result<Scanner> build(RuleSet rules, const std::string& cache_dir = {});
   Scanner(Scanner&&) noexcept;
   Scanner& operator=(Scanner&&) noexcept;
   ~Scanner();

@@ -10,7 +10,9 @@
 # and its truth.json beside the tree, reads the tree once so both tools find
 # it in the page cache, then times SCAN_RUNS (3) runs of each whole process
 # with date +%s%N and reports the median:
-#   ward        BUILD_DIR/ward scan files --json TREE
+#   ward        BUILD_DIR/ward scan files --json TREE, with a fresh cache
+#               directory: the first run compiles the rules and caches the
+#               database, the others load it (every run's time is printed)
 #   secretlint  secretlint --format json "TREE/**/*" with a .secretlintrc.json
 #               holding @secretlint/secretlint-rule-preset-recommend
 # Each tool's last report is scored with `gen_corpus.py score` (a planted
@@ -95,7 +97,7 @@ median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 WARD_MS=() SL_MS=()
 for ((i = 1; i <= RUNS; i++)); do
   WARD_MS+=("$(cd "$TMP" && timed "$TMP/ward" env WARD_HOME="$TMP/home" XDG_CONFIG_HOME="$TMP/config" \
-    "$WARD" scan files --json "$TREE")")
+    XDG_CACHE_HOME="$TMP/cache" "$WARD" scan files --json "$TREE")")
   SL_MS+=("$(cd "$SL" && timed "$TMP/secretlint" "$NODE" "$SECRETLINT" \
     --secretlintrc "$SL/.secretlintrc.json" --format json "$TREE/**/*")")
   echo "scan_compare: run $i: ward ${WARD_MS[-1]} ms, secretlint ${SL_MS[-1]} ms" >&2

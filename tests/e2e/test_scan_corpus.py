@@ -36,6 +36,7 @@ class ScanCorpus(unittest.TestCase):
             "XDG_RUNTIME_DIR": cls.tmp,
             "XDG_CONFIG_HOME": os.path.join(cls.tmp, "config"),
             "XDG_STATE_HOME": os.path.join(cls.tmp, "state"),
+            "XDG_CACHE_HOME": os.path.join(cls.tmp, "cache"),
             "NO_COLOR": "1",
         })
         cls.proc = subprocess.run([WARD, "scan", "files", "--json", cls.root], env=env, cwd=cls.tmp,

@@ -9,7 +9,8 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES = build-essential cmake pkg-config clang libclang-rt-14-dev clang-format \
   libsodium-dev libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libfmt-dev \
   libexpected-dev libqrencode-dev nettle-dev rapidjson-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  libhyperscan-dev libre2-dev libcurl4-openssl-dev python3 util-linux hyperfine
+  libhyperscan-dev libre2-dev libtomlplusplus-dev libcurl4-openssl-dev libgit2-dev git python3 util-linux \
+  hyperfine
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -109,9 +109,10 @@ python3 "$GEN" score --truth "$TMP/truth.json" --root "$TREE" --secretlint "$TMP
   --json "$TMP/secretlint-score.json" >&2
 
 python3 - "$TMP" "$BYTES" "$(median "${WARD_MS[@]}")" "$(median "${SL_MS[@]}")" \
-  "$("$WARD" --version 2>/dev/null | head -n 1)" "secretlint $SL_VERSION (Node $NODE_VERSION)" <<'EOF'
+  "$("$WARD" --version 2>/dev/null | head -n 1)" "secretlint $SL_VERSION (Node $NODE_VERSION)" \
+  "${WARD_MS[*]}" "${SL_MS[*]}" <<'EOF'
 import json, sys
-tmp, nbytes, ward_ms, sl_ms, ward_name, sl_name = sys.argv[1:]
+tmp, nbytes, ward_ms, sl_ms, ward_name, sl_name, ward_runs, sl_runs = sys.argv[1:]
 nbytes, ward_ms, sl_ms = int(nbytes), int(ward_ms), int(sl_ms)
 rows = []
 for tool, ms, name in (("ward", ward_ms, ward_name), ("secretlint", sl_ms, sl_name)):
@@ -132,4 +133,5 @@ print("on the %d kinds secretlint detects: ward recall %.1f%%, secretlint %.1f%%
     len(common), 100.0 * sum(w["kinds"][k]["found"] for k in common) / max(1, planted),
     100.0 * sum(s["kinds"][k]["found"] for k in common) / max(1, planted)))
 print("ward is %.1fx as fast (median of runs; %s; %s)" % (sl_ms / float(ward_ms), rows[0][4], rows[1][4]))
+print("every run, ms: ward %s; secretlint %s" % (ward_runs, sl_runs))
 EOF

@@ -750,6 +750,7 @@ class Fields(dict):
             "oid": lambda: "%024x" % bits(96),
             "b64": lambda: b64(24, 90),
             "b64s": lambda: b64(12, 30),
+            "b64l": lambda: b64(120, 300),
             "alnum": lambda: "".join(ch(ALNUM) for _ in range(ri(24, 34))),
             "host": lambda: "%s.%s.%s" % (ch(W), ch(W), ch(TLDS)),
             "url": lambda: "https://%s.%s.%s/%s/%s" % (ch(("api", "www", "cdn", "docs", ch(W))), ch(W),
@@ -846,7 +847,7 @@ FILLER["js"] = (
         (1, "const script = document.createElement('script');\nscript.src = 'https://cdn.{=w}.com/{=w}.min.js';\n"
             "script.integrity = 'sha384-{=b64}';\nscript.crossOrigin = 'anonymous';\n"),
         (1, "!function(e,t){var n=t.{=w},r={=num},o=\"{=iD}\";function i(e){return e&&e.__esModule?e.default:e}"
-            "e.exports={{=iD}:function(t){return n(t,r)},{=iD}:o,img:\"data:image/png;base64,{=b64}{=b64}\","
+            "e.exports={{=iD}:function(t){return n(t,r)},{=iD}:o,img:\"data:image/png;base64,{=b64l}\","
             "v:\"{=ver}\",h:\"{=md5}\"}}(module,{{=w}:require(\"{=npm}\")});\n"),
         (3, "export default function {=Id}({ {=iD}, {=iD} }) {\n  const [{=iD}, set{=Id}] = useState(null);\n"
             "  useEffect(() => {\n    {=iD}({=iD}).then(set{=Id});\n  }, [{=iD}]);\n"

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -17,11 +18,16 @@ namespace ward::scan {
 
 namespace {
 
+// A rule's RE2 programs. Compiling them all costs tens of milliseconds,
+// most of a short scan's start-up (`scan shell`), so when the rules come
+// from the cache (which is written only after every regex compiled) each
+// rule is compiled on its first hit instead.
 struct Compiled {
   std::unique_ptr<RE2> re;
   std::vector<std::unique_ptr<RE2>> allow;  // the rule's allow regexes
   std::vector<std::unique_ptr<RE2>> paths;  // the rule's allow paths
   bool hyperscan = false;
+  std::once_flag once;
 };
 
 RE2::Options re2_options() {
@@ -54,14 +60,27 @@ bool any_search(const std::vector<std::unique_ptr<RE2>>& res, std::string_view t
   return false;
 }
 
+constexpr std::array<unsigned char, 256> kLower = [] {
+  std::array<unsigned char, 256> t{};
+  for (int i = 0; i < 256; ++i)
+    t[i] = static_cast<unsigned char>(i >= 'A' && i <= 'Z' ? i + 32 : i);
+  return t;
+}();
+
 // Whether text holds one of words (lower case), ASCII case-insensitively.
-// No lower-cased copy: text is a match, and a match holds a secret.
+// No lower-cased copy: text is a match, and a match holds a secret. Runs for
+// every candidate against every stopword, so a table, not std::tolower.
 bool contains_any(std::string_view text, const std::vector<std::string>& words) {
-  auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
-  };
+  const auto* t = reinterpret_cast<const unsigned char*>(text.data());
   for (const auto& w : words) {
-    if (std::search(text.begin(), text.end(), w.begin(), w.end(), same) != text.end()) return true;
+    if (w.empty() || w.size() > text.size()) continue;
+    const auto* p = reinterpret_cast<const unsigned char*>(w.data());
+    for (std::size_t i = 0, last = text.size() - w.size(); i <= last; ++i) {
+      if (kLower[t[i]] != p[0]) continue;
+      std::size_t j = 1;
+      while (j < w.size() && kLower[t[i + j]] == p[j]) ++j;
+      if (j == w.size()) return true;
+    }
   }
   return false;
 }
@@ -78,7 +97,19 @@ std::string cache_file(const std::string& dir, const RuleSet& rules) {
   if (hs_populate_platform(&platform) == HS_SUCCESS) {
     h.update(fmt::format("{}:{}", platform.tune, platform.cpu_features));
   }
-  for (const Rule& r : rules.rules) h.update(fmt::format("{}:", r.regex.size())).update(r.regex);
+  // Everything compiled, so that a cache hit means every regex compiled.
+  auto add = [&](std::string_view text) { h.update(fmt::format("{}:", text.size())).update(text); };
+  for (const auto& list : {rules.allow.regexes, rules.allow.paths}) {
+    for (const auto& x : list) add(x);
+  }
+  for (const Rule& r : rules.rules) {
+    add(r.regex);
+    add(std::to_string(r.secret_group));
+    for (const auto& x : r.allow.regexes) add(x);
+    add("|");
+    for (const auto& x : r.allow.paths) add(x);
+    add("|");
+  }
   Digest d = h.finish();
   return dir + "/rules-" + to_hex(std::span(d.data(), 16)) + ".hs";
 }
@@ -152,9 +183,34 @@ double shannon_entropy(std::string_view bytes) {
   return h;
 }
 
+// Compiles one rule's programs; invalid_input naming it.
+Status compile_rule(const Rule& r, Compiled& c) {
+  std::string what = fmt::format("rule {}", r.id);
+  c.re = TRY(compile_re2(r.regex, what));
+  if (r.secret_group > c.re->NumberOfCapturingGroups()) {
+    return fail(Code::invalid_input,
+                fmt::format("{}: secret_group {} but the regex has {} groups", what, r.secret_group,
+                            c.re->NumberOfCapturingGroups()));
+  }
+  c.allow = TRY(compile_all(r.allow.regexes, what + " allow-list"));
+  c.paths = TRY(compile_all(r.allow.paths, what + " allow-list paths"));
+  return {};
+}
+
 struct Scanner::Impl {
   RuleSet rules;
-  std::vector<Compiled> compiled;
+  std::vector<std::unique_ptr<Compiled>> compiled;
+
+  // Rule i's programs, compiled now if they were left for first use. A
+  // rule that does not compile (only possible if the cache lied) never
+  // matches.
+  const Compiled& use(std::size_t i) const {
+    Compiled& c = *compiled[i];
+    std::call_once(c.once, [&] {
+      if (!c.re && !compile_rule(rules.rules[i], c)) c.re.reset();
+    });
+    return c;
+  }
   std::vector<std::unique_ptr<RE2>> allow;
   std::vector<std::unique_ptr<RE2>> allow_paths;
   hs_database_t* db = nullptr;
@@ -194,29 +250,21 @@ Result<Scanner> Scanner::build(RuleSet rules, const std::string& cache_dir) {
   impl->allow_paths = TRY(compile_all(rules.allow.paths, "global allow-list paths"));
   std::vector<unsigned> ids;  // the rules Hyperscan is asked to take
   for (std::size_t i = 0; i < rules.rules.size(); ++i) {
-    const Rule& r = rules.rules[i];
-    Compiled c;
-    std::string what = fmt::format("rule {}", r.id);
-    c.re = TRY(compile_re2(r.regex, what));
-    if (r.secret_group > c.re->NumberOfCapturingGroups()) {
-      return fail(Code::invalid_input,
-                  fmt::format("{}: secret_group {} but the regex has {} groups", what,
-                              r.secret_group, c.re->NumberOfCapturingGroups()));
-    }
-    c.allow = TRY(compile_all(r.allow.regexes, what + " allow-list"));
-    c.paths = TRY(compile_all(r.allow.paths, what + " allow-list paths"));
+    impl->compiled.push_back(std::make_unique<Compiled>());
     ids.push_back(static_cast<unsigned>(i));
-    impl->compiled.push_back(std::move(c));
   }
   std::string cached = cache_dir.empty() ? std::string() : cache_file(cache_dir, rules);
   if (!cached.empty()) {
     std::vector<unsigned> held;
     if ((impl->db = load_cached(cached, rules.rules.size(), held))) {
-      for (unsigned id : held) impl->compiled[id].hyperscan = true;
+      for (unsigned id : held) impl->compiled[id]->hyperscan = true;
       impl->re2_only = rules.rules.size() - held.size();
       impl->rules = std::move(rules);
       return Scanner(std::move(impl));
     }
+  }
+  for (std::size_t i = 0; i < rules.rules.size(); ++i) {
+    TRY(compile_rule(rules.rules[i], *impl->compiled[i]));
   }
   // One database of every rule; a rule Hyperscan refuses (the error names
   // it) runs on RE2 alone, and the rest are compiled again without it.
@@ -228,7 +276,7 @@ Result<Scanner> Scanner::build(RuleSet rules, const std::string& cache_dir) {
     hs_compile_error_t* err = nullptr;
     if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(ids.size()),
                          HS_MODE_BLOCK, nullptr, &impl->db, &err) == HS_SUCCESS) {
-      for (unsigned id : ids) impl->compiled[id].hyperscan = true;
+      for (unsigned id : ids) impl->compiled[id]->hyperscan = true;
       break;
     }
     int failed = err ? err->expression : -1;
@@ -296,7 +344,8 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   std::size_t last_end_per_rule = 0;
   std::size_t last_rule = SIZE_MAX;
   for (const Hit& h : hits) {
-    const Compiled& c = im.compiled[h.rule];
+    const Compiled& c = im.use(h.rule);
+    if (!c.re) continue;
     int n = std::min<int>(c.re->NumberOfCapturingGroups() + 1, groups.size());
     // Non-overlapping per rule, as a regex FindAll would report them.
     if (h.rule == last_rule && h.from < last_end_per_rule) continue;
@@ -307,8 +356,9 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
     if (g < n && groups[g].data() != nullptr) consider(h.rule, groups[0], groups[g]);
   }
   for (std::size_t i = 0; i < im.compiled.size(); ++i) {
-    const Compiled& c = im.compiled[i];
-    if (c.hyperscan) continue;
+    if (im.compiled[i]->hyperscan) continue;
+    const Compiled& c = im.use(i);
+    if (!c.re) continue;
     int n = std::min<int>(c.re->NumberOfCapturingGroups() + 1, groups.size());
     std::size_t pos = 0;
     while (pos <= text.size() &&
@@ -323,7 +373,7 @@ std::vector<Finding> Scanner::scan(std::string_view text, std::string_view path,
   std::vector<Finding> findings;
   for (const Candidate& cand : candidates) {
     const Rule& rule = im.rules.rules[cand.rule];
-    const Compiled& c = im.compiled[cand.rule];
+    const Compiled& c = im.use(cand.rule);
     std::string_view match = text.substr(cand.match_begin, cand.match_end - cand.match_begin);
     std::string_view secret = text.substr(cand.offset, cand.length);
     if (secret.empty()) continue;

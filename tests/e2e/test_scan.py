@@ -188,6 +188,22 @@ class TestScanFiles(ScanCase):
         report = self.scan_json("files", self.tree, "--config", rules)
         self.assertEqual([f["rule"] for f in report["findings"]], ["acme-token"])
 
+    def test_gitleaks_config(self):
+        config = os.path.join(self.tmp, "gitleaks.toml")
+        with open(config, "w") as f:
+            f.write('title = "team rules"\n\n[extend]\nuseDefault = true\n\n'
+                    '[[rules]]\nid = "acme-token"\ndescription = "ACME internal token"\n'
+                    'regex = \'\'\'\\b(acme_[a-z0-9]{24})\\b\'\'\'\nsecretGroup = 1\n'
+                    'keywords = ["acme_"]\n')
+        token = "acme_" + "".join(self.rng.choice(string.ascii_lowercase) for _ in range(24))
+        self.values.append(token)
+        self.write("x.txt", f"use {token}\nT = '{self.secret(github_pat)}'\n")
+        report = self.scan_json("files", self.tree, "--config", config)
+        self.assertEqual(sorted(f["rule"] for f in report["findings"]), ["acme-token", "github-pat"])
+        with open(config, "w") as f:
+            f.write("[[rules]]\nid = 'x'\nregex = 3\n")
+        self.assert_error(self.scan("files", self.tree, "--config", config), 2, "gitleaks.toml")
+
     def test_compiled_rules_are_cached(self):
         self.env["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
         self.write("a.py", f"T = '{self.secret(github_pat)}'\n")

@@ -253,6 +253,19 @@ std::pair<std::string_view, std::string_view> split_entry(std::string_view entry
   return {entry.substr(0, eq), entry.substr(eq + 1)};
 }
 
+// An exposure that no rule produced (a sealed value, a command-line
+// argument, a vault value): origin's fields, the rule, and the value's hash.
+Exposure whole_value(const Origin& origin, std::string rule, std::string description,
+                     std::string_view value) {
+  Exposure e = origin.base;
+  e.rule = std::move(rule);
+  e.description = std::move(description);
+  e.length = value.size();
+  e.hash = value_hash(value);
+  e.fingerprint = e.rule + ":" + origin.where + ":" + e.hash;
+  return e;
+}
+
 Status cmd_scan_shell(Context& ctx, const ShellOptions& o) {
   auto started = std::chrono::steady_clock::now();
   Suppressions suppressions;
@@ -282,12 +295,8 @@ Status cmd_scan_shell(Context& ctx, const ShellOptions& o) {
       origin.base.variable = std::string(name);
       origin.where = p.comm + ":" + origin.base.variable;
       if (value.starts_with("ENC[ward:")) {
-        Exposure e = origin.base;
-        e.rule = "ward-sealed";
-        e.description = "a value sealed by ward for one session";
-        e.length = value.size();
-        e.hash = value_hash(value);
-        e.fingerprint = "ward-sealed:" + origin.where + ":" + e.hash;
+        Exposure e =
+            whole_value(origin, "ward-sealed", "a value sealed by ward for one session", value);
         e.managed = "ENC[ward]";
         managed_env.push_back(std::move(e));
         continue;
@@ -295,26 +304,18 @@ Status cmd_scan_shell(Context& ctx, const ShellOptions& o) {
       std::size_t before = found.exposures.size();
       scan_text(scanner, *scratch, entry, origin, found, true);
       if (agent && found.exposures.size() == before && value.size() >= 8) {
-        Exposure e = origin.base;
-        e.rule = "vault-value";
-        e.description = "a value the vault holds, in plain text";
-        e.length = value.size();
-        e.hash = value_hash(value);
-        e.fingerprint = "vault-value:" + origin.where + ":" + e.hash;
-        whole.exposures.push_back(std::move(e));
+        whole.exposures.push_back(
+            whole_value(origin, "vault-value", "a value the vault holds, in plain text", value));
         whole.values.push_back(SecretBytes::copy_of(value.data(), value.size()));
       }
     }
     for (const ArgSecret& a : secret_arguments(p.argv)) {
       std::string_view value = std::string_view(p.argv[a.arg]).substr(a.offset, a.length);
-      Exposure e = origin.base;
-      e.variable = fmt::format("argv[{}]", a.arg);
-      e.rule = a.kind;
-      e.description = "a secret on a command line (any user can read it in ps)";
-      e.length = a.length;
-      e.hash = value_hash(value);
-      e.fingerprint = fmt::format("{}:{}:{}:{}", a.kind, p.comm, e.variable, e.hash);
-      found.exposures.push_back(std::move(e));
+      Origin arg = origin;
+      arg.base.variable = fmt::format("argv[{}]", a.arg);
+      arg.where = p.comm + ":" + arg.base.variable;
+      found.exposures.push_back(whole_value(
+          arg, a.kind, "a secret on a command line (any user can read it in ps)", value));
       found.values.push_back(SecretBytes::copy_of(value.data(), value.size()));
     }
     // What the agent-specific argument check did not claim: tokens of

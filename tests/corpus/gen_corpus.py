@@ -68,6 +68,9 @@ import re
 import sys
 from collections import Counter, OrderedDict
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from rule_regex import to_python  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_RULES = os.path.normpath(os.path.join(HERE, "..", "..", "rules", "default.yaml"))
 RE_FLAGS = re.ASCII | re.MULTILINE
@@ -315,60 +318,6 @@ def load_yaml(text):
 # ---------------------------------------------------------------------------
 # Rules and the reference pipeline (rules/default.yaml's header; the same as
 # tools/check_rules.py's).
-
-
-def _skip_class(p, j):
-    j += 1
-    if p[j:j + 1] == "^":
-        j += 1
-    if p[j:j + 1] == "]":
-        j += 1
-    while j < len(p):
-        if p[j] == "\\":
-            j += 2
-            continue
-        if p[j] == "]":
-            return j + 1
-        j += 1
-    return len(p)
-
-
-def to_python(p):
-    """A (?i) after the start applies to the rest of its group in PCRE and
-    RE2; Python takes global flags only at the start: make it scoped."""
-    while True:
-        pos, i = None, 0
-        while i < len(p):
-            if p[i] == "\\":
-                i += 2
-                continue
-            if p[i] == "[":
-                i = _skip_class(p, i)
-                continue
-            if p.startswith("(?i)", i) and i != 0:
-                pos = i
-                break
-            i += 1
-        if pos is None:
-            return p
-        depth, j, end = 0, pos + 4, len(p)
-        while j < len(p):
-            c = p[j]
-            if c == "\\":
-                j += 2
-                continue
-            if c == "[":
-                j = _skip_class(p, j)
-                continue
-            if c == "(":
-                depth += 1
-            elif c == ")":
-                if depth == 0:
-                    end = j
-                    break
-                depth -= 1
-            j += 1
-        p = p[:pos] + "(?i:" + p[pos + 4:end] + ")" + p[end:]
 
 
 class Allow(object):

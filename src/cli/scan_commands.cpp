@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -71,6 +72,46 @@ Status label_managed(const Context& ctx, Found& found) {
     if ((*paths)[i]) found.exposures[i].managed = *(*paths)[i];
   }
   return {};
+}
+
+// With the agent unlocked: every vault value and its encodings, to be
+// found where no rule would look (an audit event mask.values, as for
+// `ward mask`). Nothing when the agent is locked or not running.
+Result<std::optional<KnownValues>> known_values(const Context& ctx) {
+  auto agent = TRY(ctx.agent());
+  if (!agent) return std::nullopt;
+  auto resp = agent->call("mask_values");
+  if (!resp) {
+    if (resp.error().code == Code::locked) return std::nullopt;
+    return tl::unexpected(resp.error());
+  }
+  auto values = TRY(detach_values(*resp));
+  const auto& labels = resp->body["labels"];
+  if (!labels.is_array() || labels.size() != values.size()) {
+    return fail(Code::protocol, "malformed mask_values response");
+  }
+  KnownValues known;
+  std::vector<MaskValue> masks;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!labels[i].is_string()) return fail(Code::protocol, "malformed label");
+    std::string path = labels[i].get<std::string>();
+    known.by_path[path] = {values[i].size(), value_hash(values[i].view())};
+    masks.push_back({std::move(path), std::move(values[i])});
+  }
+  known.set = TRY(MaskSet::build(std::move(masks)));
+  return known;
+}
+
+// A vault value a rule also found at the same place is reported once, by
+// the rule (labelled with the path).
+void drop_known_duplicates(std::vector<Exposure>& exposures) {
+  std::set<std::tuple<std::string, std::size_t, std::string>> by_rule;
+  for (const Exposure& e : exposures) {
+    if (e.rule != "vault-value" && !e.managed.empty()) by_rule.emplace(e.path, e.line, e.managed);
+  }
+  std::erase_if(exposures, [&](const Exposure& e) {
+    return e.rule == "vault-value" && by_rule.contains({e.path, e.line, e.managed});
+  });
 }
 
 // Drops suppressed exposures, prints the rest and sets the exit code.
@@ -186,8 +227,11 @@ Status cmd_scan_files(Context& ctx, const FilesOptions& o) {
   for (WalkedFile& f : files) paths.push_back(std::move(f.path));
   ScanStats stats;
   stats.skipped = walked.too_large + walked.unreadable;
-  Found found = scan_files(scanner, paths, o.paths, true, o.threads, stats);
+  auto known = TRY(known_values(ctx));
+  Found found =
+      scan_files(scanner, paths, o.paths, true, o.threads, stats, known ? &*known : nullptr);
   TRY(label_managed(ctx, found));
+  drop_known_duplicates(found.exposures);
   return report(ctx, o.common, Source::file, std::move(found.exposures), suppressions, stats,
                 started);
 }
@@ -205,6 +249,7 @@ Status cmd_scan_git(Context& ctx, const GitScanOptions& o) {
   Suppressions suppressions;
   TRY(load_suppressions(suppressions, o.common, {o.repo}));
   Scanner scanner = TRY(load_scanner(o.common));
+  auto known = TRY(known_values(ctx));
   auto scratch = scanner.make_scratch();
   Found found;
   ScanStats stats;
@@ -219,7 +264,7 @@ Status cmd_scan_git(Context& ctx, const GitScanOptions& o) {
     origin.base.time = added.time;
     origin.where = added.path;
     std::size_t before = found.exposures.size();
-    scan_text(scanner, *scratch, added.text, origin, found, true);
+    scan_text(scanner, *scratch, added.text, origin, found, true, known ? &*known : nullptr);
     // Lines of the added text are lines of the file in that commit.
     for (std::size_t i = before; i < found.exposures.size(); ++i) {
       Exposure& e = found.exposures[i];
@@ -236,6 +281,7 @@ Status cmd_scan_git(Context& ctx, const GitScanOptions& o) {
     TRY(scan_history(o.repo, GitOptions{o.since, o.all}, visit));
   }
   TRY(label_managed(ctx, found));
+  drop_known_duplicates(found.exposures);
   return report(ctx, o.common, Source::git, std::move(found.exposures), suppressions, stats,
                 started);
 }
@@ -398,6 +444,7 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
   auto scratch = scanner.make_scratch();
   std::vector<TranscriptFile> transcripts =
       TRY(transcript_files(o.home.empty() ? home_dir() : o.home));
+  auto known = TRY(known_values(ctx));
   Found found;
   ScanStats stats;
   std::string text;
@@ -418,13 +465,15 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
       }
       text = std::move(*read);
       Found here;
-      scan_text(scanner, *scratch, text, origin, here, true);
+      scan_text(scanner, *scratch, text, origin, here, true, known ? &*known : nullptr);
       std::vector<Replacement> edits;
       // A database's lengths are structure, and an agent's settings file is
       // what it runs with: those are reported, never rewritten.
       bool rewritable = t.kind == TranscriptKind::history;
       for (const Exposure& e : here.exposures) {
-        if (o.redact && rewritable && !suppressions.suppressed(e)) {
+        // (A vault value found by the masker has no span here: the
+        // findings of rules are what --redact rewrites.)
+        if (o.redact && rewritable && e.extent > 0 && !suppressions.suppressed(e)) {
           edits.push_back({e.offset, e.extent, mask_for(e)});
         }
       }
@@ -457,6 +506,7 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
     std::fill(text.begin(), text.end(), '\0');
   }
   TRY(label_managed(ctx, found));
+  drop_known_duplicates(found.exposures);
   if (o.redact) {
     fmt::print(stderr, "redacted {} secret{} in {} file{}\n", redacted, redacted == 1 ? "" : "s",
                redacted_files, redacted_files == 1 ? "" : "s");

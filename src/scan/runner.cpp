@@ -75,8 +75,56 @@ std::string under_root(const std::string& path, const std::vector<std::string>& 
 
 }  // namespace
 
+namespace {
+
+// Occurrences of known values: the masker replaces each with
+// "[masked:PATH]"; where those markers land in its output gives the path
+// and the line (a value holding newlines shifts the lines after it).
+void find_known(std::string_view text, const Origin& origin, const KnownValues& known,
+                std::vector<Exposure>& out) {
+  StreamMasker masker(known.set);
+  std::string masked;
+  masker.write(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), masked);
+  masker.finish(masked);
+  constexpr std::string_view kMarker = "[masked:";
+  std::size_t line = 1, line_start = 0, counted = 0;
+  for (std::size_t at = masked.find(kMarker); at != std::string::npos;
+       at = masked.find(kMarker, at + 1)) {
+    std::size_t end = masked.find(']', at);
+    if (end == std::string::npos) break;
+    std::string_view path =
+        std::string_view(masked).substr(at + kMarker.size(), end - at - kMarker.size());
+    auto it = known.by_path.find(path);
+    if (it == known.by_path.end()) continue;  // text that already said "[masked:"
+    for (; counted < at; ++counted) {
+      if (masked[counted] == '\n') ++line, line_start = counted + 1;
+    }
+    Exposure e = origin.base;
+    e.rule = "vault-value";
+    e.description = "a value the vault holds, in plain text";
+    e.line = line;
+    e.column = at - line_start + 1;
+    e.length = it->second.first;
+    e.hash = it->second.second;
+    e.fingerprint = e.rule + ":" + origin.where + ":" + e.hash;
+    e.managed = std::string(path);
+    out.push_back(std::move(e));
+  }
+  std::fill(masked.begin(), masked.end(), '\0');
+}
+
+}  // namespace
+
 void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_view text,
-               const Origin& origin, Found& found, bool keep_values) {
+               const Origin& origin, Found& found, bool keep_values, const KnownValues* known) {
+  if (known && known->set) {
+    std::vector<Exposure> hits;
+    find_known(text, origin, *known, hits);
+    for (Exposure& e : hits) {
+      found.exposures.push_back(std::move(e));
+      if (keep_values) found.values.emplace_back();  // labelled already
+    }
+  }
   auto keep = [&](Exposure e, std::string_view value) {
     found.exposures.push_back(std::move(e));
     if (keep_values) found.values.push_back(SecretBytes::copy_of(value.data(), value.size()));
@@ -106,7 +154,7 @@ void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_vi
 
 Found scan_files(const Scanner& scanner, const std::vector<std::string>& paths,
                  const std::vector<std::string>& roots, bool keep_values, unsigned threads,
-                 ScanStats& stats) {
+                 ScanStats& stats, const KnownValues* known) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, std::max<std::size_t>(paths.size(), 1));
   std::vector<Found> per_file(paths.size());
@@ -130,7 +178,7 @@ Found scan_files(const Scanner& scanner, const std::vector<std::string>& paths,
       }
       ++scanned;
       bytes += buffer.size();
-      scan_text(scanner, *scratch, buffer, origin, per_file[i], keep_values);
+      scan_text(scanner, *scratch, buffer, origin, per_file[i], keep_values, known);
     }
     // The buffer held file contents, some of them secrets.
     std::fill(buffer.begin(), buffer.end(), '\0');

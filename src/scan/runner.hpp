@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "crypto/secret_bytes.hpp"
+#include "mask/masker.hpp"
 #include "scan/engine.hpp"
 #include "scan/report.hpp"
 #include "util/result.hpp"
@@ -32,9 +35,19 @@ struct Found {
   std::vector<SecretBytes> values;
 };
 
+// The vault's values (and their encodings, as the masker knows them), for
+// finding them where no rule would: their paths label the findings.
+struct KnownValues {
+  std::shared_ptr<const MaskSet> set;
+  std::map<std::string, std::pair<std::size_t, std::string>, std::less<>> by_path;  // length, hash
+};
+
 // Scans text and its encoded runs; lines and columns are the text's own.
+// With known values, an occurrence of one is a `vault-value` exposure
+// whose managed path is set (unless a rule already found it there).
 void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_view text,
-               const Origin& origin, Found& found, bool keep_values);
+               const Origin& origin, Found& found, bool keep_values,
+               const KnownValues* known = nullptr);
 
 // Scans every file on threads (0: one per core); binaries are skipped and
 // counted, and so is a file that vanished or cannot be read. Exposures come
@@ -43,6 +56,6 @@ void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_vi
 // started ("." or an absolute path).
 Found scan_files(const Scanner& scanner, const std::vector<std::string>& paths,
                  const std::vector<std::string>& roots, bool keep_values, unsigned threads,
-                 ScanStats& stats);
+                 ScanStats& stats, const KnownValues* known = nullptr);
 
 }  // namespace ward::scan

@@ -21,6 +21,11 @@ SHARED_CACHE = tempfile.mkdtemp(prefix="ward-scan-cache-")
 atexit.register(shutil.rmtree, SHARED_CACHE, True)
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def github_pat(rng):
     return "ghp_" + "".join(rng.choice(ALNUM) for _ in range(36))
 
@@ -204,6 +209,29 @@ class TestScanFiles(ScanCase):
             f.write("[[rules]]\nid = 'x'\nregex = 3\n")
         self.assert_error(self.scan("files", self.tree, "--config", config), 2, "gitleaks.toml")
 
+    def test_vault_values_found_where_no_rule_looks(self):
+        self.ward("init", "--kdf", self.kdf, passphrase=True, check=True)
+        opaque = "".join(self.rng.choice(ALNUM) for _ in range(24))
+        token = self.secret(github_pat)
+        self.values.append(opaque)
+        self.set_secret("app/opaque", opaque)
+        self.set_secret("ci/token", token)
+        encoded = base64.b64encode(opaque.encode()).decode()
+        self.values.append(encoded)
+        self.write("notes.md", f"# notes\n\nthe value is {opaque} today\n")
+        self.write("blob.txt", f"x\ny\nencoded: {encoded}\n")
+        self.write("ci.env", f"TOKEN={token}\n")
+        locked = self.scan_json("files", self.tree)
+        self.assertEqual([f["rule"] for f in locked["findings"]], ["github-pat"])
+        self.assertIsNone(locked["findings"][0]["managed"])
+        self.unlock()
+        report = self.scan_json("files", self.tree)
+        got = sorted((os.path.basename(f["path"]), f["line"], f["rule"], f["managed"])
+                     for f in report["findings"])
+        self.assertEqual(got, [("blob.txt", 3, "vault-value", "app/opaque"),
+                               ("ci.env", 1, "github-pat", "ci/token"),
+                               ("notes.md", 3, "vault-value", "app/opaque")])
+
     def test_compiled_rules_are_cached(self):
         self.env["XDG_CACHE_HOME"] = os.path.join(self.tmp, "cache")
         self.write("a.py", f"T = '{self.secret(github_pat)}'\n")
@@ -366,21 +394,21 @@ class TestImportScan(ScanCase):
                             mode=0o600)
         yaml_path = self.write("config/app.yaml",
                                f"server:\n  port: 8080\n  github_token: {token}\n")
-        original_yaml = open(yaml_path).read()
+        original_yaml = read(yaml_path)
         dry = self.ward("import", "--scan", self.tree, "--dry-run", passphrase=True)
         self.assertEqual(dry.returncode, 0, dry.stderr)
         self.assertIn(b"would move 3 secrets", dry.stderr)
-        self.assertIn(token, open(dotenv).read())
+        self.assertIn(token, read(dotenv))
         proc = self.ward("import", "--scan", self.tree, "--prefix", "app", passphrase=True)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         for value in self.values:
             self.assertNotIn(value.encode(), proc.stdout + proc.stderr)
-        text = open(dotenv).read()
+        text = read(dotenv)
         self.assertEqual(text, "# app\nGITHUB_TOKEN=${ward:app/github_token}\nDEBUG=1\n"
                                "STRIPE_KEY=\"${ward:app/stripe_key}\"\n")
         self.assertEqual(stat.S_IMODE(os.stat(dotenv).st_mode), 0o600)
         # The same value elsewhere is the same vault secret.
-        self.assertEqual(open(yaml_path).read(),
+        self.assertEqual(read(yaml_path),
                          original_yaml.replace(token, "${ward:app/github_token}"))
         leftovers = [n for n in os.listdir(self.tree) if n not in (".env", "config")]
         self.assertEqual(leftovers, [])

@@ -9,7 +9,10 @@
 
 #include "core/yaml_errors.hpp"
 
-// rules/default.yaml, included at build time (the path comes from CMake).
+// rules/default.yaml without its samples and comments (tools/strip_rules.py),
+// included at build time (the path comes from CMake; WARD_RULES_DIGEST, of
+// the source file and the script, is there so a compiler cache sees a change).
+static_assert(sizeof(WARD_RULES_DIGEST) > 1);
 asm(".section .rodata\n"
     ".global ward_default_rules_begin\n"
     "ward_default_rules_begin:\n"

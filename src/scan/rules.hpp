@@ -48,7 +48,7 @@ struct RuleSet {
 // on anything malformed (unknown version, missing id or regex, duplicate id,
 // upper-case keyword, negative group).
 Result<RuleSet> parse_rules(std::string_view yaml, std::string_view origin);
-// rules/default.yaml as built into ward.
+// rules/default.yaml as built into ward: without its samples and comments.
 std::string_view default_rules_text();
 Result<RuleSet> default_rules();
 

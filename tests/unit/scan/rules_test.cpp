@@ -5,13 +5,21 @@
 #include <set>
 
 #include "scan/engine.hpp"
+#include "util/file.hpp"
 
 namespace ward::scan {
 namespace {
 
+// rules/default.yaml with its samples (ward builds in a copy without them).
+Result<RuleSet> source_rules() {
+  auto text = read_file(WARD_RULES_SOURCE);
+  if (!text) return tl::unexpected(text.error());
+  return parse_rules(*text, "rules/default.yaml");
+}
+
 const Scanner& default_scanner() {
   static Scanner scanner = [] {
-    auto rules = default_rules();
+    auto rules = source_rules();
     EXPECT_TRUE(rules) << rules.error().message;
     auto built = Scanner::build(std::move(*rules));
     EXPECT_TRUE(built) << built.error().message;
@@ -20,8 +28,37 @@ const Scanner& default_scanner() {
   return scanner;
 }
 
+// The built-in copy (no samples, no comments) holds exactly the rules of
+// the source file.
+TEST(Rules, BuiltInCopyIsTheSourceWithoutSamples) {
+  auto built = default_rules();
+  auto source = source_rules();
+  ASSERT_TRUE(built) << built.error().message;
+  ASSERT_TRUE(source) << source.error().message;
+  EXPECT_LT(default_rules_text().size() * 2, read_file(WARD_RULES_SOURCE)->size());
+  EXPECT_EQ(built->allow.regexes, source->allow.regexes);
+  EXPECT_EQ(built->allow.stopwords, source->allow.stopwords);
+  EXPECT_EQ(built->allow.paths, source->allow.paths);
+  ASSERT_EQ(built->rules.size(), source->rules.size());
+  for (std::size_t i = 0; i < built->rules.size(); ++i) {
+    const Rule& a = built->rules[i];
+    const Rule& b = source->rules[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.description, b.description) << a.id;
+    EXPECT_EQ(a.regex, b.regex) << a.id;
+    EXPECT_EQ(a.secret_group, b.secret_group) << a.id;
+    EXPECT_EQ(a.keywords, b.keywords) << a.id;
+    EXPECT_EQ(a.entropy, b.entropy) << a.id;
+    EXPECT_EQ(a.tags, b.tags) << a.id;
+    EXPECT_EQ(a.allow.regexes, b.allow.regexes) << a.id;
+    EXPECT_EQ(a.allow.stopwords, b.allow.stopwords) << a.id;
+    EXPECT_EQ(a.allow.paths, b.allow.paths) << a.id;
+    EXPECT_TRUE(a.positive.empty() && a.negative.empty()) << a.id;
+  }
+}
+
 TEST(Rules, DefaultSetLoadsWithEnoughRules) {
-  auto rules = default_rules();
+  auto rules = source_rules();
   ASSERT_TRUE(rules) << rules.error().message;
   EXPECT_GE(rules->rules.size(), 150u);
   std::set<std::string> providers;

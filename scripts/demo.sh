@@ -5,6 +5,7 @@ WARD=${1:-build/ward}
 WARD=$(cd "$(dirname "$WARD")" && pwd)/$(basename "$WARD")
 demo=$(mktemp -d /tmp/ward-demo.XXXXXX)
 export WARD_HOME=$demo/home XDG_RUNTIME_DIR=$demo/run XDG_CONFIG_HOME=$demo/config
+export XDG_CACHE_HOME=$demo/cache
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 cleanup() { "$WARD" lock >/dev/null 2>&1 || true; rm -rf "$demo"; }
 trap cleanup EXIT
@@ -52,3 +53,17 @@ step "$WARD" unlock --ttl 10m
 step "$WARD" audit verify
 step "$WARD" lock
 if grep -q 'sk-ant-api03-demo' "$WARD_HOME/audit.jsonl"; then echo "LEAK"; exit 1; else echo "  grep finds no value in audit.jsonl"; fi
+
+printf '\n\033[1m# exposure scanning: secrets already lying around, found and moved into the vault\033[0m\n'
+project="$demo/project"
+mkdir -p "$project/config"
+token="ghp_$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 36)"
+printf 'DEBUG=1\nGITHUB_TOKEN=%s\n' "$token" > "$project/.env"
+printf 'server:\n  port: 8080\n  github_token: %s\n' "$token" > "$project/config/app.yaml"
+printf 'print("hello")\n' > "$project/app.py"
+step "$WARD" scan files "$project" || true
+printf '\n(exit 1: found; the preview never shows a character of the value)\n'
+step "$WARD" import --scan "$project" --prefix demo
+printf '\n$ cat %s/.env\n' "$project"; cat "$project/.env"
+step "$WARD" scan files "$project"
+printf '\n(exit 0: the files now hold ${ward:demo/github_token} references)\n'

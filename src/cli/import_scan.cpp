@@ -190,6 +190,7 @@ Status cmd_import_scan(const Context& ctx, const ImportScanOptions& o) {
   }
   if (o.dry_run) {
     print_table(rows);
+    std::fflush(stdout);
     fmt::print(stderr, "would move {} secret{}; nothing changed\n", moves.size(),
                moves.size() == 1 ? "" : "s");
     return {};
@@ -228,6 +229,7 @@ Status cmd_import_scan(const Context& ctx, const ImportScanOptions& o) {
     TRY(redact_file(files[f], texts[f].view(), edits));
   }
   print_table(rows);
+  std::fflush(stdout);
   fmt::print(stderr, "moved {} secret{} into the vault ({} new); the files now hold references\n",
              moves.size(), moves.size() == 1 ? "" : "s", stored.size());
   return {};

@@ -517,6 +517,26 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
 
 constexpr std::string_view kHookMarker = "# ward pre-commit hook";
 
+// core.hooksPath from a repository's config file ("" when unset): the
+// [core] section's hooksPath key (git's keys are case-insensitive).
+std::string core_hooks_path(std::string_view config) {
+  bool in_core = false;
+  for (std::string_view line : split(config, '\n')) {
+    line = trim(line);
+    if (line.starts_with('[')) {
+      in_core = to_lower(std::string(line)).starts_with("[core]");
+      continue;
+    }
+    if (!in_core) continue;
+    std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (to_lower(std::string(trim(line.substr(0, eq)))) == "hookspath") {
+      return std::string(trim(line.substr(eq + 1)));
+    }
+  }
+  return {};
+}
+
 // The hooks directory of the repository holding dir: .git/hooks, or for a
 // linked work tree (.git is a file naming the git dir) its common dir's.
 Result<std::string> hooks_dir(std::string dir) {
@@ -539,6 +559,16 @@ Result<std::string> hooks_dir(std::string dir) {
         if (auto common = read_file(git_dir + "/commondir")) {
           std::string c(trim(*common));
           git_dir = c.starts_with('/') ? c : git_dir + "/" + c;
+        }
+      }
+      // Husky and similar tools point git elsewhere; writing there would
+      // edit files the repository tracks, so the user decides.
+      if (auto config = read_file(git_dir + "/config")) {
+        if (std::string path = core_hooks_path(*config); !path.empty()) {
+          return fail(Code::already_exists,
+                      fmt::format("core.hooksPath is set to '{}': git does not run .git/hooks",
+                                  printable(path)),
+                      "add 'ward scan git --staged' to the pre-commit hook there");
         }
       }
       return git_dir + "/hooks";

@@ -382,6 +382,11 @@ class TestScanGit(ScanCase):
             f.write("#!/bin/sh\nexit 0\n")
         again = self.ward("hook", "install", "pre-commit", prefix=("env", f"--chdir={repo}"))
         self.assert_error(again, 1, "is not ward's")
+        # Husky-style hooks elsewhere: refused with what to do instead.
+        git(repo, "config", "core.hooksPath", ".husky")
+        husky = self.ward("hook", "install", "pre-commit", "--force",
+                          prefix=("env", f"--chdir={repo}"))
+        self.assert_error(husky, 1, "core.hooksPath is set to '.husky'")
 
 
 class TestImportScan(ScanCase):

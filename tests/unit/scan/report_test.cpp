@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scan/runner.hpp"
 #include "../testing/temp_dir.hpp"
+#include "scan/runner.hpp"
 
 namespace ward::scan {
 namespace {

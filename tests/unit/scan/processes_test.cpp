@@ -73,9 +73,9 @@ TEST(Processes, FindsChildWithEnvironmentAndArguments) {
   auto all = read_processes(false, stats);
   ASSERT_TRUE(all) << all.error().message;
   const ProcessEnv* found = find_pid(*all, child.pid());
-  // A shell still starting up (its first page faults, on a loaded machine)
-  // can show an empty environment for a moment: ask again.
-  for (int i = 0; i < 100 && found && found->argv.empty(); ++i) {
+  // exec sets the new comm before it publishes the arguments and then the
+  // environment: a shell caught in between shows them empty. Ask again.
+  for (int i = 0; i < 100 && found && (found->argv.empty() || found->environ.empty()); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     stats = {};
     all = read_processes(false, stats);
@@ -210,7 +210,12 @@ TEST(Processes, AllUsersReadsOtherUsersAsRoot) {
     all = read_processes(true, stats);
     ASSERT_TRUE(all) << all.error().message;
     found = find_pid(*all, other);
-    if (found != nullptr && found->argv.size() == 2 && found->argv[0] == "sleep") break;
+    // (The kernel publishes the arguments, then the environment, some time
+    // after the new comm: wait for both.)
+    if (found != nullptr && found->argv.size() == 2 && found->argv[0] == "sleep" &&
+        !found->environ.empty()) {
+      break;
+    }
     found = nullptr;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

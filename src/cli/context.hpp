@@ -51,6 +51,7 @@ void register_run_commands(CLI::App& app, Context& ctx);
 void register_env_commands(CLI::App& app, Context& ctx);
 void register_audit_commands(CLI::App& app, Context& ctx);
 void register_scan_commands(CLI::App& app, Context& ctx);
+void register_hook_commands(CLI::App& app, Context& ctx);
 // ward audit's groups: tail/show/query/verify; suspicious/report; export.
 void register_audit_read_commands(CLI::App& audit, Context& ctx);
 void register_audit_analysis_commands(CLI::App& audit, Context& ctx);

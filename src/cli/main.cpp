@@ -86,6 +86,7 @@ int run(int argc, char** argv) {
   ward::cli::register_env_commands(app, ctx);
   ward::cli::register_audit_commands(app, ctx);
   ward::cli::register_scan_commands(app, ctx);
+  ward::cli::register_hook_commands(app, ctx);
 
   auto* help = app.add_subcommand("help", "Show help for a command");
   std::vector<std::string> topic;

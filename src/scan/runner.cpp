@@ -40,25 +40,6 @@ Exposure exposure_for(const Scanner& scanner, const Finding& f, std::string_view
   return e;
 }
 
-// A file's bytes into buffer: nullopt when it cannot be read (gone, no
-// permission, not a regular file any more).
-bool read_into(const std::string& path, std::string& buffer) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
-  if (!fd) return false;
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  buffer.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  while (got < buffer.size()) {
-    ssize_t n = ::read(fd.get(), buffer.data() + got, buffer.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  buffer.resize(got);  // a file that shrank meanwhile: what was there
-  return true;
-}
-
 std::string under_root(const std::string& path, const std::vector<std::string>& roots) {
   std::string_view best;
   for (const std::string& root : roots) {
@@ -113,7 +94,37 @@ void find_known(std::string_view text, const Origin& origin, const KnownValues& 
   std::fill(masked.begin(), masked.end(), '\0');
 }
 
+// Resizes a buffer that holds file contents so that no byte of them is
+// left behind: bytes cut off are zeroed first (so everything past size()
+// stays zero), and before a reallocation frees the old block, all of it.
+void resize_wiped(std::string& s, std::size_t n) {
+  if (n < s.size()) {
+    std::fill(s.begin() + static_cast<std::ptrdiff_t>(n), s.end(), '\0');
+  } else if (n > s.capacity()) {
+    std::fill(s.begin(), s.end(), '\0');
+    s.clear();
+  }
+  s.resize(n);
+}
+
 }  // namespace
+
+bool read_into(const std::string& path, std::string& buffer) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+  if (!fd) return false;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  resize_wiped(buffer, static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < buffer.size()) {
+    ssize_t n = ::read(fd.get(), buffer.data() + got, buffer.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  resize_wiped(buffer, got);  // a file that shrank meanwhile: what was there
+  return true;
+}
 
 void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_view text,
                const Origin& origin, Found& found, bool keep_values, const KnownValues* known) {

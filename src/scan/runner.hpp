@@ -49,6 +49,11 @@ void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_vi
                const Origin& origin, Found& found, bool keep_values,
                const KnownValues* known = nullptr);
 
+// A regular file's bytes into buffer, reusing it (what it held is
+// overwritten or zeroed, never freed as it was); false when the file cannot be read
+// (gone, no permission, not a regular file, a symbolic link).
+bool read_into(const std::string& path, std::string& buffer);
+
 // Scans every file on threads (0: one per core); binaries are skipped and
 // counted, and so is a file that vanished or cannot be read. Exposures come
 // in the order of paths, then offset. Fingerprints name a file by its path

@@ -57,21 +57,31 @@ std::string_view trim_line(std::string_view s) {
   return s;
 }
 
-// info/exclude of the repository whose ".git" (of type git_type) is in the
-// directory dirfd: inside it when it is a directory; in the common
-// directory of the "gitdir: PATH" it names when it is a file (a linked
-// worktree or a submodule).
-std::optional<std::string> repository_exclude(int dirfd, unsigned char git_type) {
-  if (git_type == DT_DIR) return read_small(dirfd, ".git/info/exclude");
-  if (git_type != DT_REG) return std::nullopt;
+}  // namespace
+
+std::optional<std::string> common_git_dir(int dirfd) {
+  struct stat st {};
+  if (::fstatat(dirfd, ".git", &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+  if (S_ISDIR(st.st_mode)) return std::string(".git");
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
   auto dot_git = read_small(dirfd, ".git");
   if (!dot_git || !dot_git->starts_with("gitdir: ")) return std::nullopt;
   std::string gitdir(trim_line(std::string_view(*dot_git).substr(8)));
   Fd git(::openat(dirfd, gitdir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!git) return std::nullopt;
-  std::string common = ".";
-  if (auto text = read_small(git.get(), "commondir")) common = trim_line(*text);
-  return read_small(git.get(), (common + "/info/exclude").c_str());
+  auto common = read_small(git.get(), "commondir");
+  if (!common) return gitdir;
+  std::string c(trim_line(*common));
+  return c.starts_with('/') ? c : gitdir + "/" + c;
+}
+
+namespace {
+
+// info/exclude of the repository whose ".git" is in the directory dirfd.
+std::optional<std::string> repository_exclude(int dirfd) {
+  auto common = common_git_dir(dirfd);
+  if (!common) return std::nullopt;
+  return read_small(dirfd, (*common + "/info/exclude").c_str());
 }
 
 struct FileId {
@@ -180,13 +190,7 @@ class Walker {
 
   void load_ignore_files(int dfd, unsigned char git_type, bool has_gitignore) {
     if (git_type != kAbsent) {
-      if (git_type == DT_UNKNOWN) {
-        struct stat st {};
-        if (::fstatat(dfd, ".git", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-          git_type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-        }
-      }
-      if (auto text = repository_exclude(dfd, git_type)) push_layer(*text);
+      if (auto text = repository_exclude(dfd)) push_layer(*text);
     }
     if (has_gitignore) {
       if (auto text = read_small(dfd, ".gitignore")) push_layer(*text);

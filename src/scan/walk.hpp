@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,13 @@ struct WalkStats {
 // directory that cannot be opened. Unreadable subdirectories are counted.
 Result<std::vector<WalkedFile>> walk(const std::vector<std::string>& roots,
                                      const WalkOptions& options, WalkStats& stats);
+
+// The common git directory of the repository whose ".git" entry is in the
+// directory dirfd: ".git" when that is a directory; for a "gitdir: PATH"
+// file (a linked work tree, a submodule) the directory PATH's commondir
+// names, else PATH. A relative result is relative to dirfd; nullopt when
+// there is no .git (or it is a symbolic link or unreadable).
+std::optional<std::string> common_git_dir(int dirfd);
 
 // Whether a file whose first bytes are head looks binary: a NUL in its first
 // 8000 bytes, as git decides.

@@ -157,12 +157,19 @@ Status cmd_import_scan(const Context& ctx, const ImportScanOptions& o) {
   if (agent) {
     existing = TRY(vault_paths_of(*agent, values));
   } else if (vault) {
+    // The same comparison the agent's match op makes, recorded the same way.
+    std::vector<std::string> matched;
     for (const std::string& path : taken) {
       SecretBytes held = TRY(vault->get(path));
       for (std::size_t i = 0; i < values.size(); ++i) {
-        if (!existing[i] && held.view() == values[i].view()) existing[i] = path;
+        if (existing[i] || held.view() != values[i].view()) continue;
+        existing[i] = path;
+        if (matched.empty() || matched.back() != path) matched.push_back(path);
       }
     }
+    audit::Event event = audit::make_event("scan.match", matched);
+    event.reason = fmt::format("{} candidates", values.size());
+    TRY(audit::record_here(std::move(event)));
   }
   std::vector<std::string> value_path(values.size());
   for (Move& m : moves) {

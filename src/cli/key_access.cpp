@@ -20,6 +20,14 @@ Result<KeyAccess> KeyAccess::open(const Context& ctx) {
   return access;
 }
 
+Result<std::optional<KeyAccess>> KeyAccess::running_agent(const Context& ctx) {
+  auto agent = TRY(ctx.agent());
+  if (!agent) return std::nullopt;
+  KeyAccess access;
+  access.agent_ = std::move(agent);
+  return access;
+}
+
 Result<std::vector<SecretBytes>> KeyAccess::resolve(const std::vector<std::string>& paths) {
   if (agent_) return detach_values(TRY(agent_->call("resolve", {{"paths", paths}})));
   return audited(audit::make_event("resolve", paths), values_here(paths));

@@ -26,6 +26,9 @@ class KeyAccess {
  public:
   // Connects to the agent, or unlocks directly (locked error without a terminal).
   static Result<KeyAccess> open(const Context& ctx);
+  // The running agent only, never a passphrase prompt: nullopt when no
+  // agent runs.
+  static Result<std::optional<KeyAccess>> running_agent(const Context& ctx);
 
   Result<std::vector<SecretBytes>> resolve(const std::vector<std::string>& paths);
   // items: [{var, blob}]

@@ -39,6 +39,8 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
   std::vector<TranscriptFile> transcripts =
       TRY(transcript_files(o.home.empty() ? home_dir() : o.home));
   auto known = TRY(known_values(ctx));
+  std::optional<KnownSearch> search;
+  if (known) search.emplace(*known);
   Found found;
   ScanStats stats;
   std::string text;
@@ -57,7 +59,7 @@ Status cmd_scan_agents(Context& ctx, const AgentsOptions& o) {
         break;
       }
       Found here;
-      scan_text(scanner, *scratch, text, origin, here, true, known ? &*known : nullptr);
+      scan_text(scanner, *scratch, text, origin, here, true, search ? &*search : nullptr);
       std::vector<Replacement> edits;
       // A database's lengths are structure, and an agent's settings file is
       // what it runs with: those are reported, never rewritten.

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <memory>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -108,10 +107,11 @@ Status cmd_scan_git(Context& ctx, const GitScanOptions& o) {
   TRY(load_suppressions(suppressions, o.common, {o.repo}));
   Scanner scanner = TRY(load_scanner(o.common));
   auto known = TRY(known_values(ctx));
+  std::optional<KnownSearch> search;
+  if (known) search.emplace(*known);
   auto scratch = scanner.make_scratch();
   Found found;
   ScanStats stats;
-  std::set<std::string> commits;
   auto visit = [&](const AddedText& added) -> Status {
     if (scanner.path_excluded(added.path)) return {};
     Origin origin;
@@ -122,13 +122,12 @@ Status cmd_scan_git(Context& ctx, const GitScanOptions& o) {
     origin.base.time = added.time;
     origin.where = added.path;
     std::size_t before = found.exposures.size();
-    scan_text(scanner, *scratch, added.text, origin, found, true, known ? &*known : nullptr);
+    scan_text(scanner, *scratch, added.text, origin, found, true, search ? &*search : nullptr);
     // Lines of the added text are lines of the file in that commit.
     for (std::size_t i = before; i < found.exposures.size(); ++i) {
       Exposure& e = found.exposures[i];
       if (e.line >= 1 && e.line <= added.lines.size()) e.line = added.lines[e.line - 1];
     }
-    commits.insert(added.commit);
     stats.bytes += added.text.size();
     ++stats.files;
     return {};

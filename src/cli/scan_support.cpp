@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "agent/protocol.hpp"
+#include "cli/key_access.hpp"
 #include "cli/output.hpp"
 #include "core/paths.hpp"
 #include "scan/gitleaks.hpp"
@@ -53,25 +53,18 @@ Status label_managed(const Context& ctx, Found& found) {
 // found where no rule would look (an audit event mask.values, as for
 // `ward mask`). Nothing when the agent is locked or not running.
 Result<std::optional<KnownValues>> known_values(const Context& ctx) {
-  auto agent = TRY(ctx.agent());
-  if (!agent) return std::nullopt;
-  auto resp = agent->call("mask_values");
-  if (!resp) {
-    if (resp.error().code == Code::locked) return std::nullopt;
-    return tl::unexpected(resp.error());
-  }
-  auto values = TRY(detach_values(*resp));
-  const auto& labels = resp->body["labels"];
-  if (!labels.is_array() || labels.size() != values.size()) {
-    return fail(Code::protocol, "malformed mask_values response");
+  auto access = TRY(KeyAccess::running_agent(ctx));
+  if (!access) return std::nullopt;
+  auto values = access->all_values();
+  if (!values) {
+    if (values.error().code == Code::locked) return std::nullopt;
+    return tl::unexpected(values.error());
   }
   KnownValues known;
   std::vector<MaskValue> masks;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!labels[i].is_string()) return fail(Code::protocol, "malformed label");
-    std::string path = labels[i].get<std::string>();
-    known.by_path[path] = {values[i].size(), value_hash(values[i].view())};
-    masks.push_back({std::move(path), std::move(values[i])});
+  for (auto& [path, value] : *values) {
+    known.by_path[path] = {value.size(), value_hash(value.view())};
+    masks.push_back({path, std::move(value)});
   }
   known.set = TRY(MaskSet::build(std::move(masks)));
   return known;

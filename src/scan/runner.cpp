@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "scan/decode.hpp"
@@ -61,9 +62,10 @@ namespace {
 // Occurrences of known values: the masker replaces each with
 // "[masked:PATH]"; where those markers land in its output gives the path
 // and the line (a value holding newlines shifts the lines after it).
-void find_known(std::string_view text, const Origin& origin, const KnownValues& known,
+void find_known(std::string_view text, const Origin& origin, KnownSearch& search,
                 std::vector<Exposure>& out) {
-  StreamMasker masker(known.set);
+  const KnownValues& known = search.known;
+  StreamMasker& masker = search.masker;
   std::string masked;
   masker.write(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), masked);
   masker.finish(masked);
@@ -127,8 +129,8 @@ bool read_into(const std::string& path, std::string& buffer) {
 }
 
 void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_view text,
-               const Origin& origin, Found& found, bool keep_values, const KnownValues* known) {
-  if (known && known->set) {
+               const Origin& origin, Found& found, bool keep_values, KnownSearch* known) {
+  if (known) {
     std::vector<Exposure> hits;
     find_known(text, origin, *known, hits);
     for (Exposure& e : hits) {
@@ -173,6 +175,8 @@ Found scan_files(const Scanner& scanner, const std::vector<std::string>& paths,
   std::atomic<std::uint64_t> bytes{0}, skipped{0}, scanned{0};
   auto work = [&] {
     auto scratch = scanner.make_scratch();
+    std::optional<KnownSearch> search;
+    if (known) search.emplace(*known);
     std::string buffer;
     for (std::size_t i = next++; i < paths.size(); i = next++) {
       Origin origin;
@@ -189,7 +193,8 @@ Found scan_files(const Scanner& scanner, const std::vector<std::string>& paths,
       }
       ++scanned;
       bytes += buffer.size();
-      scan_text(scanner, *scratch, buffer, origin, per_file[i], keep_values, known);
+      scan_text(scanner, *scratch, buffer, origin, per_file[i], keep_values,
+                search ? &*search : nullptr);
     }
     // The buffer held file contents, some of them secrets.
     std::fill(buffer.begin(), buffer.end(), '\0');

@@ -42,12 +42,19 @@ struct KnownValues {
   std::map<std::string, std::pair<std::size_t, std::string>, std::less<>> by_path;  // length, hash
 };
 
+// One thread's search for known values: the masker keeps per-stream state
+// and is reused from text to text.
+struct KnownSearch {
+  explicit KnownSearch(const KnownValues& values) : known(values), masker(values.set) {}
+  const KnownValues& known;
+  StreamMasker masker;
+};
+
 // Scans text and its encoded runs; lines and columns are the text's own.
 // With known values, an occurrence of one is a `vault-value` exposure
 // whose managed path is set (unless a rule already found it there).
 void scan_text(const Scanner& scanner, Scanner::Scratch& scratch, std::string_view text,
-               const Origin& origin, Found& found, bool keep_values,
-               const KnownValues* known = nullptr);
+               const Origin& origin, Found& found, bool keep_values, KnownSearch* known = nullptr);
 
 // A regular file's bytes into buffer, reusing it (what it held is
 // overwritten or zeroed, never freed as it was); false when the file cannot be read
